@@ -1,0 +1,8 @@
+"""hierspeech-nb: a notebook-first, literate reference implementation of HierSpeech++.
+
+The public API is small and re-exported here by hand (nbdev only updates `__version__`); everything else is
+reached by module path, e.g. `hierspeech_nb.audio.mel_spectrogram`."""
+__version__ = "0.1.0"
+
+from .config import (DataConfig, DenoiserConfig, SpeechSRConfig, SynthesizerConfig, TrainConfig, TTVConfig,
+                     load_config, released_config, tiny_config)
