@@ -1,8 +1,11 @@
 """hierspeech-nb: a notebook-first, literate reference implementation of HierSpeech++.
 
 The public API is small and re-exported here by hand (nbdev only updates `__version__`); everything else is
-reached by module path, e.g. `hierspeech_nb.audio.mel_spectrogram`."""
+reached by module path, e.g. `hierspeech_nb.audio.linear_spectrogram`."""
 __version__ = "0.1.0"
 
 from .config import (DataConfig, DenoiserConfig, SpeechSRConfig, SynthesizerConfig, TrainConfig, TTVConfig,
                      load_config, released_config, tiny_config)
+from .audio import load_audio, mel_spectrogram, resample
+from .text import english_cleaners2, text_to_ids
+from .semantic import extract_semantic_features, load_mms

@@ -1,0 +1,65 @@
+"""Shared helpers for the benchmarks: machine description, medians, peak memory in a fresh process, tables.
+
+Benchmarks print markdown tables and never assert a time (DESIGN.md, Benchmarks)."""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import platform
+import resource
+import statistics
+import time
+from typing import Callable
+
+
+def machine() -> str:
+    "One line naming the CPU, the threads torch uses and the versions."
+    import torch
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return (f"{cpu}; {os.cpu_count()} logical CPUs; torch {torch.__version__} with {torch.get_num_threads()} "
+            f"threads; Python {platform.python_version()}")
+
+
+def median_seconds(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) -> float:
+    "Median wall time of `fn()` over `repeats` runs after `warmup` runs."
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _child(setup: Callable, queue) -> None:
+    "Build with `setup()` -> callable, run it once, report the peak RSS above the baseline after setup."
+    import torch  # noqa: F401  (import cost belongs to the baseline)
+    run = setup()
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    run()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    queue.put((base / 1024, (peak - base) / 1024))
+
+
+def peak_memory_mb(setup: Callable) -> tuple[float, float]:
+    "(MB resident after setup, MB added at peak by one run) measured in a fresh process; `setup` must be picklable."
+    context = mp.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=_child, args=(setup, queue))
+    process.start()
+    result = queue.get()
+    process.join()
+    return result
+
+
+def table(header: list[str], rows: list[list[object]]) -> str:
+    "A markdown table."
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
