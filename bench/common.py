@@ -6,7 +6,6 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import platform
-import resource
 import statistics
 import time
 from typing import Callable
@@ -37,18 +36,30 @@ def median_seconds(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) 
     return statistics.median(times)
 
 
+def _status_mb(field: str) -> float:
+    "A memory field of /proc/self/status (VmRSS, VmHWM) in MB."
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"{field} not found in /proc/self/status (Linux only)")
+
+
 def _child(setup: Callable, queue) -> None:
-    "Build with `setup()` -> callable, run it once, report the peak RSS above the baseline after setup."
+    "Build with `setup()` -> callable, then run it once and report (resident MB, peak MB added by the run)."
+    import gc
     import torch  # noqa: F401  (import cost belongs to the baseline)
     run = setup()
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    gc.collect()
+    with open("/proc/self/clear_refs", "w") as f:   # "5" resets the peak (VmHWM) to the current RSS
+        f.write("5")
+    base = _status_mb("VmRSS")
     run()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    queue.put((base / 1024, (peak - base) / 1024))
+    queue.put((base, _status_mb("VmHWM") - base))
 
 
 def peak_memory_mb(setup: Callable) -> tuple[float, float]:
-    "(MB resident after setup, MB added at peak by one run) measured in a fresh process; `setup` must be picklable."
+    "(MB resident after setup, MB added at peak by one run), measured in a fresh process (Linux)."
     context = mp.get_context("spawn")
     queue = context.Queue()
     process = context.Process(target=_child, args=(setup, queue))

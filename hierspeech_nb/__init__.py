@@ -9,3 +9,4 @@ from .config import (DataConfig, DenoiserConfig, SpeechSRConfig, SynthesizerConf
 from .audio import load_audio, mel_spectrogram, resample
 from .text import english_cleaners2, text_to_ids
 from .semantic import extract_semantic_features, load_mms
+from .pitch import get_f0, normalize_f0
