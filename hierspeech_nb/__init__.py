@@ -10,3 +10,5 @@ from .audio import load_audio, mel_spectrogram, resample
 from .text import english_cleaners2, text_to_ids
 from .semantic import extract_semantic_features, load_mms
 from .pitch import get_f0, normalize_f0
+from .models import create_model, load_checkpoint
+from .synthesizer import SynthesizerTrn, voice_conversion

@@ -67,6 +67,10 @@ class WeightNormHook:
     def __call__(self, module: nn.Module, inputs) -> None:
         setattr(module, self.name, self.compute_weight(module))
 
+    def release(self, module: nn.Module, inputs, output) -> None:
+        "Forward hook: keep only a detached copy of the weight between calls, so the module can be deep-copied."
+        setattr(module, self.name, getattr(module, self.name).detach())
+
 # %% ../nbs/05_building_blocks.ipynb
 def _weight_norm_hook(module: nn.Module, name: str) -> tuple[int, WeightNormHook] | None:
     "The (handle id, hook) of the weight norm on `module.<name>`, or None."
@@ -96,6 +100,7 @@ def weight_norm(module: nn.Module,      # e.g. a Conv1d or ConvTranspose1d
     with torch.no_grad():  # a detached value until the first forward, so a fresh module can be deep-copied
         setattr(module, name, hook.compute_weight(module))
     module.register_forward_pre_hook(hook)
+    module.register_forward_hook(hook.release)   # legacy PyTorch lacked this, so deepcopy failed after a forward
     return module
 
 
@@ -111,6 +116,8 @@ def remove_weight_norm(module: nn.Module,     # a module wrapped by `weight_norm
     with torch.no_grad():
         weight = hook.compute_weight(module)
     del module._forward_pre_hooks[hook_id]
+    for release_id in [i for i, h in module._forward_hooks.items() if getattr(h, "__self__", None) is hook]:
+        del module._forward_hooks[release_id]
     del module._parameters[name + "_g"], module._parameters[name + "_v"]
     delattr(module, name)
     module.register_parameter(name, nn.Parameter(weight))
