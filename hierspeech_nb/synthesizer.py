@@ -18,18 +18,19 @@ from .audio import (HOP_LENGTH, SAMPLE_RATE, load_audio, mel_spectrogram,
 from .blocks import Encoder, sequence_mask
 from .config import DataConfig, SynthesizerModelConfig
 from .encoders import DualAudioEncoder, SourceFilterEncoder, sample_gaussian
-from .flows import BiTFlow
+from .flows import BiTFlow, bidirectional_kl
 from .generator import HierarchicalAdaptiveGenerator, SourceNetwork
 from .pitch import get_f0, normalize_f0
 from .semantic import MMS_EDGE_PAD, num_mms_frames, prepare_mms_input
-from .style import NullStyle, StyleEncoder
+from .style import NullStyle, StyleEncoder, style_dropout
 
 logger = logging.getLogger(__name__)
 
 # %% auto 0
 __all__ = ['logger', 'MEL_DECODER_HEADS', 'MEL_DECODER_LAYERS', 'MEL_DECODER_KERNEL', 'MEL_DECODER_DROPOUT', 'MIN_PROMPT_SECONDS',
            'PROMPT_REPLICATE_SECONDS', 'SILENCE_PEAK', 'SOURCE_PAD_MULTIPLE', 'MMS_CHUNK_FRAMES', 'MMS_CONTEXT_FRAMES',
-           'MelDecoder', 'SynthesizerTrn', 'prepare_prompt', 'semantic_features_in_chunks', 'voice_conversion']
+           'MelDecoder', 'SynthesizerTrn', 'SynthesizerOutput', 'random_segments', 'slice_segments',
+           'synthesizer_training_forward', 'prepare_prompt', 'semantic_features_in_chunks', 'voice_conversion']
 
 # %% ../nbs/10_synthesizer.ipynb
 MEL_DECODER_HEADS, MEL_DECODER_LAYERS, MEL_DECODER_KERNEL = 2, 2, 5   # fixed by the official SynthesizerTrn
@@ -153,6 +154,85 @@ class SynthesizerTrn(nn.Module):
         _, posterior_mean, posterior_log_std = self.enc_q(linear, audio, mask, g=g)
         z = sample_gaussian(posterior_mean, posterior_log_std, None, noise_scale, noise, generator)  # unmasked, as upstream
         return self.sn(z, g)[1]
+
+# %% ../nbs/10_synthesizer.ipynb
+from dataclasses import dataclass
+
+
+@dataclass
+class SynthesizerOutput:
+    "Everything the synthesizer's losses need from one training forward."
+    audio: torch.Tensor             # float [B, 1, S] generated segment, S = segment_frames * 320
+    audio_target: torch.Tensor      # float [B, 1, S] the real audio of the same segment
+    f0_prediction: torch.Tensor     # float [B, 1, 4 segment_frames] sn's log-F0 prediction (200 Hz)
+    f0_target: torch.Tensor         # float [B, 1, 4 segment_frames] the log-F0 of the segment
+    segment_starts: torch.Tensor    # int64 [B] first latent frame of each segment
+    kl_acoustic: torch.Tensor       # scalar: KL q(z_a) -> p through `flow` (weight c_kl)
+    kl_acoustic_reverse: torch.Tensor  # scalar: the reverse direction (weight c_bi_kl)
+    kl_semantic: torch.Tensor       # scalar: KL q(z_sr) -> p through `flow_l` (weight c_kl)
+    kl_semantic_reverse: torch.Tensor  # scalar: the reverse direction (weight c_bi_kl)
+    prosody_prediction: torch.Tensor   # float [B, prosody_size, T] low-band log-mel predicted from z_sr
+    prosody_target: torch.Tensor       # float [B, prosody_size, T] the first prosody_size mel bins
+    frame_mask: torch.Tensor           # float [B, 1, T]
+
+
+def random_segments(lengths: torch.Tensor,   # int64 [B] valid frames per item
+                    segment_frames: int,     # frames per segment
+                    generator: torch.Generator | None = None,
+                    ) -> torch.Tensor:       # int64 [B] start frame of each segment
+    "Uniform random segment starts that keep each segment inside its item (0 for items shorter than it)."
+    room = (lengths - segment_frames).clamp(min=0) + 1
+    draws = torch.rand(lengths.shape[0], generator=generator, device=generator.device if generator else lengths.device)
+    return (draws.to(lengths.device) * room).long()
+
+
+def slice_segments(x: torch.Tensor,          # float [B, C, T]
+                   starts: torch.Tensor,     # int64 [B] start index along the last axis
+                   size: int,
+                   ) -> torch.Tensor:        # float [B, C, size], zero where an item is too short
+    "Cut one segment per item (right-padded with zeros past the end)."
+    padded = torch.nn.functional.pad(x, (0, size))
+    index = starts[:, None, None] + torch.arange(size, device=x.device)[None, None, :]   # [B, 1, size]
+    return torch.gather(padded, 2, index.expand(x.shape[0], x.shape[1], size))
+
+# %% ../nbs/10_synthesizer.ipynb
+def synthesizer_training_forward(model: SynthesizerTrn,
+                                 audio: torch.Tensor,        # float [B, 1, 320 T] 16 kHz waveform
+                                 linear: torch.Tensor,       # float [B, 641, T] power spectrogram
+                                 mel: torch.Tensor,          # float [B, 80, T] log-mel (style and prosody target)
+                                 w2v: torch.Tensor,          # float [B, 1024, T] MMS features
+                                 log_f0: torch.Tensor,       # float [B, 1, 4T] log(F0 + 1)
+                                 lengths: torch.Tensor,      # int64 [B] valid frames
+                                 segment_frames: int,        # decoder segment (train.segment_size // hop)
+                                 uncond_ratio: float = 0.1,  # style dropout probability (cfg)
+                                 w2v_prior: torch.Tensor | None = None,  # features of a perturbed copy; None = w2v
+                                 generator: torch.Generator | None = None,
+                                 ) -> SynthesizerOutput:
+    "One training forward of the synthesizer (our reading of the paper; upstream training code is unpublished)."
+    mask = sequence_mask(lengths, w2v.shape[-1]).to(w2v.dtype)
+    style = model.emb_g(mel, mask)                                             # [B, gin]
+    if model.cfg and uncond_ratio > 0:
+        style = style_dropout(style, model.emb(1), uncond_ratio, generator)
+    g = style.unsqueeze(-1)
+    acoustic = model.enc_q(linear, audio, mask, g=g, generator=generator)     # q(z_a | x)
+    semantic = model.enc_p(w2v, log_f0, mask, g=g, generator=generator)       # q(z_sr | w2v, F0)
+    prior = model.enc_p_l(w2v if w2v_prior is None else w2v_prior, log_f0, mask, g=g, generator=generator)
+    kl_a, kl_a_reverse = bidirectional_kl(model.flow, acoustic.z, acoustic.mean, acoustic.log_std,
+                                          semantic.mean, semantic.log_std, mask, g, generator=generator)
+    kl_s, kl_s_reverse = bidirectional_kl(model.flow_l, semantic.z, semantic.mean, semantic.log_std,
+                                          prior.mean, prior.log_std, mask, g, generator=generator)
+    prosody_size = model.mel_decoder.proj.out_channels
+    prosody = model.mel_decoder(semantic.z, mask, g)                           # [B, prosody_size, T]
+    starts = random_segments(lengths, segment_frames, generator)
+    z_segment = slice_segments(acoustic.z, starts, segment_frames)            # [B, inter, S/320]
+    source, f0_prediction = model.sn(z_segment, g)
+    return SynthesizerOutput(
+        audio=model.dec(z_segment, source, g=g),
+        audio_target=slice_segments(audio, starts * HOP_LENGTH, segment_frames * HOP_LENGTH),
+        f0_prediction=f0_prediction, f0_target=slice_segments(log_f0, starts * 4, segment_frames * 4),
+        segment_starts=starts, kl_acoustic=kl_a, kl_acoustic_reverse=kl_a_reverse, kl_semantic=kl_s,
+        kl_semantic_reverse=kl_s_reverse, prosody_prediction=prosody,
+        prosody_target=mel[:, :prosody_size] * mask, frame_mask=mask)
 
 # %% ../nbs/10_synthesizer.ipynb
 MIN_PROMPT_SECONDS = 0.5            # shorter prompts are refused: too few frames for a style
