@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from .blocks import fold_weight_norm
-from .config import MODEL_NAMES, load_config
+from .config import load_config
 
 logger = logging.getLogger(__name__)
 

@@ -29,3 +29,46 @@ def shared_reference() -> Path:
         pytest.fail(f"shared reference data not found at {ref}: put shared/ beside the checkout "
                     "or set HIERSPEECH_SHARED.")
     return ref
+
+
+# --- shared golden fixtures of the tiny official synthesizer (one load per test session) ---
+@pytest.fixture(scope="session")
+def tiny_config(golden_dir):
+    from hierspeech_nb.config import SynthesizerConfig
+    return SynthesizerConfig.from_json(golden_dir / "synth_tiny_config.json")
+
+
+@pytest.fixture(scope="session")
+def tiny_state_dict(golden_dir) -> dict:
+    import torch
+    return torch.load(golden_dir / "synth_tiny_state_dict.pt", weights_only=True)
+
+
+@pytest.fixture(scope="session")
+def synth_inputs(golden_dir) -> dict:
+    import torch
+    return torch.load(golden_dir / "synth_inputs.pt", weights_only=True)
+
+
+@pytest.fixture(scope="session")
+def synth_modules(golden_dir) -> dict:
+    import torch
+    return torch.load(golden_dir / "synth_modules.pt", weights_only=True)
+
+
+@pytest.fixture(scope="session")
+def synth_vc(golden_dir) -> dict:
+    import torch
+    return torch.load(golden_dir / "synth_vc.pt", weights_only=True)
+
+
+@pytest.fixture(scope="session")
+def manifest(shared_reference) -> dict:
+    "Key -> {shape, dtype, kind} of the released synthesizer checkpoint."
+    import json
+    return json.loads((shared_reference / "hierspeechpp_synthesizer_state_dict.json").read_text())["state_dict"]
+
+
+def with_prefix(state_dict: dict, prefix: str) -> dict:
+    "The entries under `prefix`, with the prefix removed (a sub-module's state dict)."
+    return {key[len(prefix):]: value for key, value in state_dict.items() if key.startswith(prefix)}

@@ -6,7 +6,6 @@ recommends for `w2v_*` (the official code in float64 differs from float32 by at 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import torch

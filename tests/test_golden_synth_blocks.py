@@ -17,7 +17,7 @@ import torch
 
 from hierspeech_nb.blocks import (AMPBlock1, Activation1d, DownSample1d, Encoder, SnakeBeta, UpSample1d, WN,
                                   fold_weight_norm, kaiser_sinc_filter1d)
-from hierspeech_nb.config import SpeechSRConfig, SynthesizerConfig, TTVConfig, released_config
+from hierspeech_nb.config import SpeechSRConfig, SynthesizerConfig, released_config
 
 # Sizes the official code hard-codes (hierspeechpp_speechsynthesizer.py / ttv_v1/t2w2v_transformer.py, golden README):
 SF_ENCODER_WN = dict(kernel_size=5, dilation_rate=1, n_layers=8)      # enc_p/enc_p_l: each WN has 16 // 2 layers

@@ -15,7 +15,6 @@ The full-size check compares our modules' state-dict keys, shapes and dtypes wit
 """
 from __future__ import annotations
 
-import json
 
 import pytest
 import torch
@@ -24,45 +23,13 @@ from hierspeech_nb.blocks import sequence_mask
 from hierspeech_nb.config import SynthesizerConfig, released_config
 from hierspeech_nb.encoders import DualAudioEncoder, SourceFilterEncoder
 
+from conftest import with_prefix as _with_prefix
+
 TOLERANCE = dict(rtol=1e-5, atol=1e-5)   # golden README, section "Synthesizer": recommended for synth_*
 SEMANTIC_PREFIXES = ("enc_p_l", "enc_p")
 ALL_PREFIXES = (*SEMANTIC_PREFIXES, "enc_q")
 # A forgotten mask after `pre_filter` must move the padded row far above the tolerance; 1e-3 is 100x above it.
 MASK_EFFECT_FLOOR = 1e-3
-
-
-@pytest.fixture(scope="module")
-def tiny_config(golden_dir) -> SynthesizerConfig:
-    return SynthesizerConfig.from_json(golden_dir / "synth_tiny_config.json")
-
-
-@pytest.fixture(scope="module")
-def tiny_state_dict(golden_dir) -> dict:
-    return torch.load(golden_dir / "synth_tiny_state_dict.pt", weights_only=True)
-
-
-@pytest.fixture(scope="module")
-def synth_inputs(golden_dir) -> dict:
-    return torch.load(golden_dir / "synth_inputs.pt", weights_only=True)
-
-
-@pytest.fixture(scope="module")
-def synth_modules(golden_dir) -> dict:
-    return torch.load(golden_dir / "synth_modules.pt", weights_only=True)
-
-
-@pytest.fixture(scope="module")
-def synth_vc(golden_dir) -> dict:
-    return torch.load(golden_dir / "synth_vc.pt", weights_only=True)
-
-
-@pytest.fixture(scope="module")
-def manifest(shared_reference) -> dict:
-    return json.loads((shared_reference / "hierspeechpp_synthesizer_state_dict.json").read_text())["state_dict"]
-
-
-def _with_prefix(state_dict: dict, prefix: str) -> dict:
-    return {key[len(prefix):]: value for key, value in state_dict.items() if key.startswith(prefix)}
 
 
 def _build(prefix: str, config: SynthesizerConfig) -> torch.nn.Module:

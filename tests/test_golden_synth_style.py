@@ -6,7 +6,6 @@ Tolerance: `torch.testing.assert_close(rtol=1e-5, atol=1e-5)`, as the golden REA
 our module's state-dict keys, shapes and dtypes with the released checkpoint's manifest exactly."""
 from __future__ import annotations
 
-import json
 
 import pytest
 import torch
@@ -15,39 +14,12 @@ from hierspeech_nb.blocks import sequence_mask
 from hierspeech_nb.config import SynthesizerConfig, released_config
 from hierspeech_nb.style import NullStyle, StyleEncoder, style_pool
 
+from conftest import with_prefix as _with_prefix
+
 TOLERANCE = dict(rtol=1e-5, atol=1e-5)   # golden README, section "Synthesizer": recommended for synth_*
 STYLE_PREFIX, NULL_PREFIX = "emb_g.", "emb."
 # README, "Synthesizer quirks": cropping trg_mel_b2 row 1 to its length instead of masking moves the style by 0.094
 README_CROP_VS_PAD = 0.094
-
-
-@pytest.fixture(scope="module")
-def tiny_config(golden_dir) -> SynthesizerConfig:
-    return SynthesizerConfig.from_json(golden_dir / "synth_tiny_config.json")
-
-
-@pytest.fixture(scope="module")
-def tiny_state_dict(golden_dir) -> dict:
-    return torch.load(golden_dir / "synth_tiny_state_dict.pt", weights_only=True)
-
-
-@pytest.fixture(scope="module")
-def synth_inputs(golden_dir) -> dict:
-    return torch.load(golden_dir / "synth_inputs.pt", weights_only=True)
-
-
-@pytest.fixture(scope="module")
-def synth_modules(golden_dir) -> dict:
-    return torch.load(golden_dir / "synth_modules.pt", weights_only=True)
-
-
-@pytest.fixture(scope="module")
-def manifest(shared_reference) -> dict:
-    return json.loads((shared_reference / "hierspeechpp_synthesizer_state_dict.json").read_text())["state_dict"]
-
-
-def _with_prefix(state_dict: dict, prefix: str) -> dict:
-    return {key[len(prefix):]: value for key, value in state_dict.items() if key.startswith(prefix)}
 
 
 def _style_encoder(config: SynthesizerConfig) -> StyleEncoder:

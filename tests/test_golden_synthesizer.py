@@ -7,7 +7,6 @@ Tolerance: rtol = atol = 1e-5 on float tensors (golden README: float32 vs float6
 by <= 2.6e-7 on waveforms and <= 5.6e-6 on module outputs); `vc_ns0/int16_max` within 1 LSB."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 
