@@ -11,13 +11,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .encoders import kl_loss
+
 logger = logging.getLogger(__name__)
 
 # %% auto 0
 __all__ = ['logger', 'DIT_NUM_HEADS', 'DIT_MLP_RATIO', 'DIT_FFN_KERNEL_SIZE', 'DIT_NORM_EPS', 'DIT_P_DROPOUT', 'ADALN_NUM_CHUNKS',
            'NUM_DIT_BLOCKS', 'NUM_FLOWS', 'COND_EXPANSION', 'STYLE_CHANNELS', 'modulate', 'DiTAttention',
-           'ConvFeedForward', 'DiTBlock', 'TransformerCouplingLayer', 'Flip', 'BiTFlow', 'latent_kl',
-           'bidirectional_kl']
+           'ConvFeedForward', 'DiTBlock', 'TransformerCouplingLayer', 'Flip', 'BiTFlow', 'bidirectional_kl']
 
 # %% ../nbs/07_bit_flow.ipynb
 DIT_NUM_HEADS = 2          # attention heads per DiT block (hard-coded in the official coupling layer)
@@ -249,19 +250,6 @@ class BiTFlow(nn.Module):
         return x, log_det
 
 # %% ../nbs/07_bit_flow.ipynb
-def latent_kl(
-    z: torch.Tensor,                # float [B, C, T], a sample drawn from N(mean_s, exp(sample_log_std))
-    sample_log_std: torch.Tensor,   # float [B, C, T], log sigma of the distribution z was drawn from
-    target_mean: torch.Tensor,      # float [B, C, T], mu of the Gaussian z is scored under
-    target_log_std: torch.Tensor,   # float [B, C, T], log sigma of that Gaussian
-    x_mask: torch.Tensor,           # float [B, 1, T]
-) -> torch.Tensor:                  # float scalar, nats per valid frame
-    "One-sample KL estimate between the sampling Gaussian and a target Gaussian (VITS `kl_loss` convention)."
-    # $\log\sigma_t - \log\sigma_s - \frac12 + \frac{(z-\mu_t)^2}{2\sigma_t^2}$
-    kl = target_log_std - sample_log_std - 0.5 + 0.5 * (z - target_mean) ** 2 * torch.exp(-2.0 * target_log_std)
-    return (kl * x_mask).sum() / x_mask.sum()
-
-# %% ../nbs/07_bit_flow.ipynb
 def bidirectional_kl(
     flow: BiTFlow,                       # `flow` or `flow_l`
     posterior_z: torch.Tensor,           # float [B, C, T], sample of q (posterior side of the flow)
@@ -277,12 +265,12 @@ def bidirectional_kl(
     "KL between posterior and prior through the flow, forward (q->p) and reverse (p->q)."
     num_frames = x_mask.sum()
     prior_side, log_det = flow(posterior_z, x_mask, g)                  # f(z), on the prior side
-    kl_q_to_p = latent_kl(prior_side, posterior_log_std, prior_mean, prior_log_std, x_mask) - log_det.sum() / num_frames
+    kl_q_to_p = kl_loss(prior_side, posterior_log_std, prior_mean, prior_log_std, x_mask) - log_det.sum() / num_frames
     if noise is None:
         noise = torch.randn(prior_mean.shape, generator=generator, device=prior_mean.device, dtype=prior_mean.dtype)
     # $u = \mu_p + \sigma_p \epsilon$, masked
     prior_sample = (prior_mean + noise * torch.exp(prior_log_std)) * x_mask
     posterior_side, log_det = flow(prior_sample, x_mask, g, reverse=True)  # f^-1(u), on the posterior side
-    kl_p_to_q = latent_kl(posterior_side, prior_log_std, posterior_mean, posterior_log_std, x_mask)
+    kl_p_to_q = kl_loss(posterior_side, prior_log_std, posterior_mean, posterior_log_std, x_mask)
     kl_p_to_q = kl_p_to_q - log_det.sum() / num_frames
     return kl_q_to_p, kl_p_to_q
