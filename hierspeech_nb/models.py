@@ -5,6 +5,8 @@
 # %% ../nbs/10b_models.ipynb 4
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import logging
 import pickle
 import zipfile
@@ -22,14 +24,35 @@ CHECKPOINT_CONTAINER_KEYS = ("model", "generator")   # SpeechSR files: "model"; 
 MAX_LISTED_KEYS = 5                                  # how many keys of each kind an error message lists
 
 # %% auto 0
-__all__ = ['logger', 'CHECKPOINT_CONTAINER_KEYS', 'MAX_LISTED_KEYS', 'create_model', 'read_state_dict', 'check_state_dict',
-           'load_checkpoint']
+__all__ = ['logger', 'CHECKPOINT_CONTAINER_KEYS', 'MAX_LISTED_KEYS', 'MODEL_BUILDERS', 'create_model', 'read_state_dict',
+           'check_state_dict', 'load_checkpoint']
 
 # %% ../nbs/10b_models.ipynb
-def _builders() -> dict:
-    "Model name -> function(config) -> nn.Module, for the models built so far."
-    from hierspeech_nb.synthesizer import SynthesizerTrn
-    return {"synthesizer": lambda config: SynthesizerTrn(config.model, config.data)}
+# Model name -> (module, function(config) -> nn.Module). Each later notebook defines its builder; the import is
+# lazy so that 10b does not depend on notebooks that come after it.
+MODEL_BUILDERS = {
+    "synthesizer": ("hierspeech_nb.synthesizer", "build_synthesizer"),
+    "ttv": ("hierspeech_nb.ttv", "build_ttv"),
+    "speechsr24k": ("hierspeech_nb.speechsr", "build_speechsr"),
+    "speechsr48k": ("hierspeech_nb.speechsr", "build_speechsr"),
+    "denoiser": ("hierspeech_nb.denoiser", "build_denoiser"),
+}
+
+
+def _builder(name: str):
+    "The function that builds model `name`, or NotImplementedError while its notebook is still to come."
+    module_name, function_name = MODEL_BUILDERS[name]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name != module_name:
+            raise
+        module = None
+    if module is None or not hasattr(module, function_name):
+        built = [n for n, (m, f) in MODEL_BUILDERS.items() if importlib.util.find_spec(m) is not None]
+        raise NotImplementedError(f"create_model({name!r}): this model is not built yet (its notebook is still to "
+                                  f"come); available now: {', '.join(built)}.")
+    return getattr(module, function_name)
 
 
 def create_model(name: str,                        # one of MODEL_NAMES
@@ -38,11 +61,7 @@ def create_model(name: str,                        # one of MODEL_NAMES
                  ) -> nn.Module:                   # randomly initialised, in train mode
     "Build a HierSpeech++ model by name from a config."
     config = load_config(name, config)
-    builders = _builders()
-    if name not in builders:
-        raise NotImplementedError(f"create_model({name!r}): this model is not built yet (its notebook is still to "
-                                  f"come); available now: {', '.join(builders)}.")
-    return builders[name](config).to(device)
+    return _builder(name)(config).to(device)
 
 # %% ../nbs/10b_models.ipynb
 def read_state_dict(path: str | Path,                     # a released checkpoint file

@@ -29,8 +29,9 @@ logger = logging.getLogger(__name__)
 # %% auto 0
 __all__ = ['logger', 'MEL_DECODER_HEADS', 'MEL_DECODER_LAYERS', 'MEL_DECODER_KERNEL', 'MEL_DECODER_DROPOUT', 'MIN_PROMPT_SECONDS',
            'PROMPT_REPLICATE_SECONDS', 'SILENCE_PEAK', 'SOURCE_PAD_MULTIPLE', 'MMS_CHUNK_FRAMES', 'MMS_CONTEXT_FRAMES',
-           'MelDecoder', 'SynthesizerTrn', 'SynthesizerOutput', 'random_segments', 'slice_segments',
-           'synthesizer_training_forward', 'prepare_prompt', 'semantic_features_in_chunks', 'voice_conversion']
+           'MelDecoder', 'SynthesizerTrn', 'build_synthesizer', 'SynthesizerOutput', 'random_segments',
+           'slice_segments', 'synthesizer_training_forward', 'prepare_prompt', 'semantic_features_in_chunks',
+           'voice_conversion']
 
 # %% ../nbs/10_synthesizer.ipynb
 MEL_DECODER_HEADS, MEL_DECODER_LAYERS, MEL_DECODER_KERNEL = 2, 2, 5   # fixed by the official SynthesizerTrn
@@ -154,6 +155,11 @@ class SynthesizerTrn(nn.Module):
         _, posterior_mean, posterior_log_std = self.enc_q(linear, audio, mask, g=g)
         z = sample_gaussian(posterior_mean, posterior_log_std, None, noise_scale, noise, generator)  # unmasked, as upstream
         return self.sn(z, g)[1]
+
+# %% ../nbs/10_synthesizer.ipynb
+def build_synthesizer(config) -> SynthesizerTrn:  # a SynthesizerConfig
+    "Build the synthesizer from a full config (what `create_model('synthesizer', ...)` calls)."
+    return SynthesizerTrn(config.model, config.data)
 
 # %% ../nbs/10_synthesizer.ipynb
 from dataclasses import dataclass
