@@ -1,8 +1,8 @@
 """MAS benchmark: naive Python vs vectorised torch (hierspeech_nb.mas), plus optional outside references.
 
 Run from the repository root:  python bench/mas.py [--repeats 5] [--threads N] [--device cpu]
-Optional references, imported here only (never a runtime dependency of hierspeech_nb):
-- numba (`pip install numba`): the same two loops as `maximum_path_naive`, compiled with @njit;
+Ours: naive Python, vectorised torch, and the numba-compiled default `maximum_path`.
+Optional outside reference, imported here only (never a runtime dependency of hierspeech_nb):
 - the PyPI package `monotonic-alignment-search` (`pip install monotonic-alignment-search`): its Cython
   `maximum_path` (the Glow-TTS/VITS kernel) and its NumPy version.
 A missing one is reported in the output. Every implementation's path is compared with ours (torch.equal).
@@ -20,7 +20,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, median_seconds, table  # noqa: E402
 
-from hierspeech_nb.mas import alignment_lengths, maximum_path, maximum_path_naive  # noqa: E402
+from hierspeech_nb.mas import maximum_path, maximum_path_naive, maximum_path_torch  # noqa: E402
 
 # (name, batch, text tokens, frames); the largest item of each batch has exactly these sizes
 SIZES = [("batch 1", 1, 100, 400), ("batch 16", 16, 150, 800)]
@@ -37,44 +37,6 @@ def make_inputs(batch: int, num_tokens: int, num_frames: int, seed: int = 0) -> 
     frame_mask = torch.arange(num_frames)[None] < frame_lengths[:, None]
     text_mask = torch.arange(num_tokens)[None] < text_lengths[:, None]
     return neg_cent, (frame_mask[:, :, None] & text_mask[:, None, :]).float()
-
-
-def numba_maximum_path():
-    "The naive loops compiled with numba, or a string saying why it is unavailable."
-    try:
-        import numba
-    except ImportError as error:
-        return f"numba not installed ({error}); `pip install numba` to include it"
-    max_neg = np.float32(-1e9)
-    start = np.float32(0.0)
-
-    @numba.njit(cache=False)
-    def kernel(value, path, frame_lengths, text_lengths):
-        for item in range(value.shape[0]):
-            num_frames = frame_lengths[item]
-            num_tokens = text_lengths[item]
-            for y in range(num_frames):
-                for x in range(max(0, num_tokens + y - num_frames), min(num_tokens, y + 1)):
-                    stay = max_neg if x == y else value[item, y - 1, x]
-                    if x == 0:
-                        advance = start if y == 0 else max_neg
-                    else:
-                        advance = value[item, y - 1, x - 1]
-                    value[item, y, x] += max(advance, stay)
-            index = num_tokens - 1
-            for y in range(num_frames - 1, -1, -1):
-                path[item, y, index] = 1
-                if y > 0 and index != 0 and (index == y or value[item, y - 1, index] < value[item, y - 1, index - 1]):
-                    index -= 1
-
-    def run(neg_cent, mask):
-        frame_lengths, text_lengths = alignment_lengths(mask)
-        value = neg_cent.detach().to("cpu", torch.float32).numpy().copy()
-        path = np.zeros(value.shape, dtype=np.int32)
-        kernel(value, path, frame_lengths.numpy(), text_lengths.numpy())
-        return torch.from_numpy(path).to(dtype=neg_cent.dtype)
-
-    return run
 
 
 def package_maximum_paths() -> dict:
@@ -106,18 +68,14 @@ def main() -> None:
     implementations = {"naive Python (ours)": maximum_path_naive}
 
     def vectorised(neg_cent, mask):
-        path = maximum_path(neg_cent.to(device), mask.to(device))
+        path = maximum_path_torch(neg_cent.to(device), mask.to(device))
         if device.type == "cuda":
             torch.cuda.synchronize()
         return path.cpu()
 
     implementations[f"vectorised torch (ours, {device.type})"] = vectorised
+    implementations["compiled numba (ours, default maximum_path)"] = maximum_path
     unavailable = []
-    numba_run = numba_maximum_path()
-    if isinstance(numba_run, str):
-        unavailable.append(("numba", numba_run))
-    else:
-        implementations["numba @njit of the naive loops"] = numba_run
     for name, run in package_maximum_paths().items():
         if isinstance(run, str):
             unavailable.append((name, run))

@@ -8,14 +8,16 @@ from __future__ import annotations
 import logging
 import warnings
 
+import numba
 import numpy as np
 import torch
 
 logger = logging.getLogger(__name__)
 
 # %% auto 0
-__all__ = ['logger', 'MAX_NEG_VALUE', 'START_VALUE', 'alignment_lengths', 'mas_table_naive', 'maximum_path_naive',
-           'path_durations', 'mas_table', 'backtrack_path', 'maximum_path', 'validate_path']
+__all__ = ['logger', 'MAX_NEG_VALUE', 'START_VALUE', 'MAS_IMPLEMENTATIONS', 'alignment_lengths', 'mas_table_naive',
+           'maximum_path_naive', 'path_durations', 'mas_table', 'backtrack_path', 'maximum_path_torch', 'validate_path',
+           'maximum_path_numba', 'maximum_path']
 
 # %% ../nbs/14_monotonic_alignment_search.ipynb
 MAX_NEG_VALUE = np.float32(-1e9)  # score of a forbidden move, as in the official Cython code
@@ -179,10 +181,10 @@ def backtrack_path(value: torch.Tensor,          # float32 [b, t_frames, t_text]
     return ((chosen[:, :, None] == tokens) & on_frames[:, :, None]).to(torch.int32)
 
 
-def maximum_path(neg_cent: torch.Tensor,  # float [b, t_frames, t_text]: log-likelihood of frame i under token j
-                 mask: torch.Tensor,      # [b, t_frames, t_text]: frame_mask ⊗ text_mask
-                 ) -> torch.Tensor:       # [b, t_frames, t_text] 0/1 path, dtype/device of neg_cent
-    "Most likely monotonic alignment (vectorised over the batch, same result as the official Cython code)."
+def maximum_path_torch(neg_cent: torch.Tensor,  # float [b, t_frames, t_text]: log-likelihood of frame i under token j
+                       mask: torch.Tensor,      # [b, t_frames, t_text]: frame_mask ⊗ text_mask
+                       ) -> torch.Tensor:       # [b, t_frames, t_text] 0/1 path, dtype/device of neg_cent
+    "Most likely monotonic alignment, vectorised over the batch in torch on any device (official result)."
     frame_lengths, text_lengths = alignment_lengths(mask.to(neg_cent.device))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")   # already warned above about infeasible items
@@ -207,3 +209,76 @@ def validate_path(path: torch.Tensor,  # [b, t_frames, t_text] 0/1 path
             raise ValueError(f"item {item}: the token goes back or skips; a monotonic path advances by 0 or 1.")
         if tokens <= frames and bool((path[item, :frames, :tokens].sum(0) < 1).any()):
             raise ValueError(f"item {item}: a token gets 0 frames although {tokens} tokens fit in {frames} frames.")
+
+# %% ../nbs/14_monotonic_alignment_search.ipynb
+@numba.njit(cache=False, nogil=True)
+def _mask_lengths_numba(mask, frame_lengths, text_lengths) -> bool:  # mask float32 [b, t_frames, t_text]
+    "Fill the lengths from row 0 / column 0 of each item; True iff every mask is that rectangle of ones."
+    for item in range(mask.shape[0]):
+        frames = 0
+        while frames < mask.shape[1] and mask[item, frames, 0] != 0:
+            frames += 1
+        tokens = 0
+        while tokens < mask.shape[2] and mask[item, 0, tokens] != 0:
+            tokens += 1
+        frame_lengths[item], text_lengths[item] = frames, tokens
+        for y in range(mask.shape[1]):
+            for x in range(mask.shape[2]):
+                if mask[item, y, x] != (1.0 if (y < frames and x < tokens) else 0.0):
+                    return False
+    return True
+
+
+@numba.njit(cache=False, nogil=True)
+def _maximum_path_numba(value, path, frame_lengths, text_lengths) -> None:  # value float32, overwritten
+    "The two loops of maximum_path_naive for every item, compiled: fill the band in place, then backtrack."
+    for item in range(value.shape[0]):
+        num_frames, num_tokens = frame_lengths[item], text_lengths[item]
+        table = value[item]
+        for y in range(num_frames):
+            for x in range(max(0, num_tokens + y - num_frames), min(num_tokens, y + 1)):
+                stay = MAX_NEG_VALUE if x == y else table[y - 1, x]
+                if x == 0:
+                    advance = START_VALUE if y == 0 else MAX_NEG_VALUE
+                else:
+                    advance = table[y - 1, x - 1]
+                table[y, x] += max(advance, stay)
+        index = num_tokens - 1
+        for y in range(num_frames - 1, -1, -1):
+            path[item, y, index] = 1
+            if y > 0 and index != 0 and (index == y or table[y - 1, index] < table[y - 1, index - 1]):
+                index -= 1
+
+
+def maximum_path_numba(neg_cent: torch.Tensor,  # float [b, t_frames, t_text]: log-likelihoods
+                       mask: torch.Tensor,      # [b, t_frames, t_text]: frame_mask ⊗ text_mask
+                       ) -> torch.Tensor:       # [b, t_frames, t_text] 0/1 path, dtype/device of neg_cent
+    "Most likely monotonic alignment with the naive loops compiled by numba (on the CPU; official result)."
+    _check_scores(neg_cent, mask)
+    mask_array = mask.detach().to("cpu", torch.float32).numpy()
+    frame_lengths = np.zeros(mask.shape[0], dtype=np.int64)
+    text_lengths = np.zeros(mask.shape[0], dtype=np.int64)
+    rectangular = _mask_lengths_numba(mask_array, frame_lengths, text_lengths)
+    if not rectangular or (frame_lengths < 1).any() or (text_lengths > frame_lengths).any():
+        alignment_lengths(mask)   # raises (bad mask, empty item) or warns (infeasible item) with the details
+        if not rectangular:
+            raise ValueError("mask is not the rectangular outer product of a frame mask and a text mask; build it "
+                             "as frame_mask[:, :, None] * text_mask[:, None, :] with 0/1 sequence masks.")
+    value = neg_cent.detach().to("cpu", torch.float32).numpy().copy()
+    path = np.zeros(value.shape, dtype=np.float32)
+    _maximum_path_numba(value, path, frame_lengths, text_lengths)
+    return torch.from_numpy(path).to(device=neg_cent.device, dtype=neg_cent.dtype)
+
+
+MAS_IMPLEMENTATIONS = {"numba": maximum_path_numba, "torch": maximum_path_torch, "naive": maximum_path_naive}
+
+
+def maximum_path(neg_cent: torch.Tensor,  # float [b, t_frames, t_text]: log-likelihood of frame i under token j
+                 mask: torch.Tensor,      # [b, t_frames, t_text]: frame_mask ⊗ text_mask
+                 implementation: str = "numba",  # "numba" (fastest, CPU), "torch" (stays on the device), "naive"
+                 ) -> torch.Tensor:       # [b, t_frames, t_text] 0/1 path, dtype/device of neg_cent
+    "Most likely monotonic alignment (paths identical to the official Cython code whichever implementation)."
+    if implementation not in MAS_IMPLEMENTATIONS:
+        raise ValueError(f"implementation={implementation!r} is not one of {sorted(MAS_IMPLEMENTATIONS)}; "
+                         "use 'numba' (default) unless you need the search to stay on an accelerator ('torch').")
+    return MAS_IMPLEMENTATIONS[implementation](neg_cent, mask)

@@ -14,10 +14,12 @@ import pytest
 import torch
 
 from hierspeech_nb.mas import (alignment_lengths, mas_table, mas_table_naive, maximum_path, maximum_path_naive,
-                               path_durations)
+                               maximum_path_numba, maximum_path_torch, path_durations)
 
 CASES = ["uneven", "square", "text_longer_than_frames"]
-IMPLEMENTATIONS = {"naive": (maximum_path_naive, mas_table_naive), "vectorised": (maximum_path, mas_table)}
+IMPLEMENTATIONS = {"naive": (maximum_path_naive, mas_table_naive), "vectorised": (maximum_path_torch, mas_table)}
+PATH_IMPLEMENTATIONS = {**{name: fn for name, (fn, _) in IMPLEMENTATIONS.items()},
+                        "compiled": maximum_path_numba, "default": maximum_path}  # tables: naive and vectorised only
 
 
 @pytest.fixture(scope="module")
@@ -59,11 +61,11 @@ def test_lengths_from_mask(mas_fixture, case_name):
     assert torch.equal(text_lengths, case["text_lengths"])
 
 
-@pytest.mark.parametrize("implementation", list(IMPLEMENTATIONS))
+@pytest.mark.parametrize("implementation", list(PATH_IMPLEMENTATIONS))
 @pytest.mark.parametrize("case_name", CASES)
 def test_path_and_durations(mas_fixture, case_name, implementation):
     case = mas_fixture[case_name]
-    maximum_path_fn, _ = IMPLEMENTATIONS[implementation]
+    maximum_path_fn = PATH_IMPLEMENTATIONS[implementation]
     path = _run(maximum_path_fn, case)
     assert path.dtype == case["path"].dtype and path.shape == case["path"].shape
     assert torch.equal(path, case["path"]), f"{case_name}: first differing item " \
