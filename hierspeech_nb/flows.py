@@ -127,7 +127,8 @@ class TransformerCouplingLayer(nn.Module):
                  hidden_channels: int,               # width of the DiT blocks
                  num_blocks: int = NUM_DIT_BLOCKS,
                  p_dropout: float = DIT_P_DROPOUT,
-                 mean_only: bool = True):            # False: also predict a log-scale (affine coupling)
+                 mean_only: bool = True,             # False: also predict a log-scale (affine coupling)
+                 num_heads: int = DIT_NUM_HEADS):    # attention heads of each DiT block (TTV: 4)
         super().__init__()
         if channels % 2 != 0:
             raise ValueError(f"TransformerCouplingLayer: channels={channels} must be even (it is split in two "
@@ -135,7 +136,8 @@ class TransformerCouplingLayer(nn.Module):
         self.half_channels = channels // 2
         self.mean_only = mean_only
         self.pre = nn.Conv1d(self.half_channels, hidden_channels, 1)
-        self.enc_block = nn.ModuleList(DiTBlock(hidden_channels, p_dropout=p_dropout) for _ in range(num_blocks))
+        self.enc_block = nn.ModuleList(DiTBlock(hidden_channels, num_heads, p_dropout=p_dropout)
+                                       for _ in range(num_blocks))
         self.post = nn.Conv1d(hidden_channels, self.half_channels * (1 if mean_only else 2), 1)
         self.reset_parameters()
 
@@ -225,14 +227,16 @@ class BiTFlow(nn.Module):
                  num_flows: int = NUM_FLOWS,
                  num_blocks: int = NUM_DIT_BLOCKS,      # DiT blocks per coupling layer
                  p_dropout: float = DIT_P_DROPOUT,
-                 mean_only: bool = True):               # the released flows are mean-only
+                 mean_only: bool = True,                # the released flows are mean-only
+                 num_heads: int = DIT_NUM_HEADS):       # attention heads per DiT block (synthesizer 2, TTV 4)
         super().__init__()
         self.channels, self.gin_channels = channels, gin_channels
         self.cond_block = nn.Sequential(nn.Linear(gin_channels, COND_EXPANSION * hidden_channels), nn.SiLU(),
                                         nn.Linear(COND_EXPANSION * hidden_channels, hidden_channels))
         self.flows = nn.ModuleList()
         for _ in range(num_flows):
-            self.flows.append(TransformerCouplingLayer(channels, hidden_channels, num_blocks, p_dropout, mean_only))
+            self.flows.append(TransformerCouplingLayer(channels, hidden_channels, num_blocks, p_dropout, mean_only,
+                                                       num_heads))
             self.flows.append(Flip())
 
     def forward(self,

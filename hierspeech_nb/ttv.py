@@ -22,7 +22,7 @@ from .audio import SAMPLE_RATE, mel_spectrogram, pad_to_frames
 from .blocks import Encoder, LayerNorm, WN, get_padding, sequence_mask, weight_norm
 from .config import DataConfig, TTVModelConfig
 from .encoders import W2V_CHANNELS, LatentSample, kl_loss, sample_gaussian
-from .flows import BiTFlow, DiTAttention, Flip, STYLE_CHANNELS
+from .flows import BiTFlow, Flip, STYLE_CHANNELS
 from .mas import maximum_path
 from .pitch import F0_FRAMES_PER_FEATURE, clip_low_log_f0
 from .style import STYLE_HIDDEN_CHANNELS, StyleEncoder
@@ -432,17 +432,6 @@ class PitchPredictor(nn.Module):
         return self.conv_post(F.leaky_relu(x))           # default slope 0.01 here, as upstream
 
 # %% ../nbs/15_ttv.ipynb
-def _set_attention_heads(flow: BiTFlow, num_heads: int) -> None:
-    "Give every DiT attention of `flow` `num_heads` heads (no parameter changes shape)."
-    for module in flow.modules():
-        if isinstance(module, DiTAttention):
-            channels = module.qkv.in_features
-            if channels % num_heads:
-                raise ValueError(f"TTV flow: hidden_channels={channels} is not divisible by {num_heads} heads; "
-                                 f"choose hidden_channels as a multiple of {num_heads}.")
-            module.num_heads = num_heads
-
-
 class TextToVec(nn.Module):
     "The HierSpeech++ text-to-vec model (official `ttv_v1.t2w2v_transformer.SynthesizerTrn`), released names."
 
@@ -456,8 +445,7 @@ class TextToVec(nn.Module):
         self.inter_channels, self.w2v_channels = inter, w2v_channels
         self.enc_q = W2VPosteriorEncoder(w2v_channels, inter, hidden)
         self.enc_p = TextEncoder(NUM_SYMBOLS, inter)
-        self.flow = BiTFlow(inter, hidden, STYLE_CHANNELS)
-        _set_attention_heads(self.flow, FLOW_HEADS)
+        self.flow = BiTFlow(inter, hidden, STYLE_CHANNELS, num_heads=FLOW_HEADS)
         self.w2v_decoder = W2VDecoder(inter, 2 * inter, out_channels=w2v_channels)
         self.emb_g = StyleEncoder(data.n_mel_channels, style_hidden_channels, out_channels=STYLE_CHANNELS)
         self.dp = StochasticDurationPredictor(inter)
