@@ -8,16 +8,19 @@ with 2 repeats already took 5 min, so on a busy machine use `--seconds 4 --repea
 Both paths use the full-size synthesizer (`create_model("synthesizer")`, 97 M parameters) and a full-size-shaped
 MMS (`Wav2Vec2ForPreTraining(mms_300m_config())`, 317 M), all with random weights (nothing is downloaded), on CPU:
 
-- "straightforward (official structure)": weight norm left on, MMS runs all 24 layers keeping every hidden state
-  and reads index 7, the prompt is duplicated into two rows with denoise_ratio 0 (as the official inference script
-  does when no denoising is asked for), under `torch.no_grad()`.
-- "ours (inference path)": weight norm folded into plain weights (a copy of the same weights), the 7-layer
+- "straightforward (official structure)": weight norm left on, the anti-aliased activations as the official chain
+  (`set_polyphase(model, False)`: replicate pad, transposed conv, SnakeBeta, pad, strided conv), MMS runs all 24
+  layers keeping every hidden state and reads index 7, the prompt is duplicated into two rows with denoise_ratio 0
+  (as the official inference script does when no denoising is asked for), under `torch.no_grad()`.
+- "ours (inference path)": weight norm folded into plain weights (a copy of the same weights), which lets the AMP
+  blocks run channels-last with polyphase anti-aliased activations (notebook 05), the 7-layer
   `MMSFeatureExtractor`, one prompt row, under `torch.inference_mode()`.
 
 F0 (YAAPT, the official tracker) is computed once per length and shared by both paths; it is not timed here
 (see bench/frontend.py for its cost). Each run is timed in two parts: "synthesizer only" = `convert` given the MMS
 features, the log-F0 and the prompt log-mel; "end to end" = MMS features + prompt log-mel + that `convert`. The
-warm-up run of each path uses noise_scale 0 and gives the waveforms whose difference is reported. Source: a
+warm-up run of each path uses noise_scale 0 and gives the waveforms whose difference is reported; the timed
+runs alternate between the paths, so a change in machine load hits both. Source: a
 real 16 kHz clip (data_samples/filelist.txt) repeated/cut to length; prompt: 3 s of another speaker. Prints
 markdown tables; asserts nothing about time (DESIGN.md, Benchmarks). Random weights cost the same compute as the
 released ones."""
@@ -90,7 +93,7 @@ class Pipeline:
 
     def __init__(self, kind: str, synthesizer, mms, source: torch.Tensor, prompt: torch.Tensor,
                  log_f0: torch.Tensor):
-        from hierspeech_nb.blocks import fold_weight_norm
+        from hierspeech_nb.blocks import fold_weight_norm, set_polyphase
         from hierspeech_nb.semantic import MMSFeatureExtractor
         if kind not in PATHS:
             raise ValueError(f"unknown path {kind!r}; choose one of {PATHS}.")
@@ -98,9 +101,11 @@ class Pipeline:
         if kind == "ours":
             synthesizer = copy.deepcopy(synthesizer)
             fold_weight_norm(synthesizer)
+            set_polyphase(synthesizer, True)
             self.extractor = MMSFeatureExtractor(mms.wav2vec2, 7)
             self.context = torch.inference_mode
         else:
+            set_polyphase(synthesizer, False)   # the official chain: pad, transposed conv, SnakeBeta, pad, conv
             self.context = torch.no_grad
         self.synthesizer, self.mms = synthesizer, mms
 
@@ -131,19 +136,22 @@ class Pipeline:
         return self.synthesize(self.features(), noise_scale)
 
 
-def timed_runs(pipeline: Pipeline, repeats: int) -> tuple[float, float, torch.Tensor]:
-    "(median synthesizer-only s, median end-to-end s, warm-up waveform at noise_scale 0) over `repeats` runs."
-    reference = pipeline(noise_scale=0.0)                      # warm-up, deterministic: used for the difference
-    synth_times, total_times = [], []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        features = pipeline.features()
-        middle = time.perf_counter()
-        pipeline.synthesize(features)
-        stop = time.perf_counter()
-        synth_times.append(stop - middle)
-        total_times.append(stop - start)
-    return statistics.median(synth_times), statistics.median(total_times), reference
+def timed_runs(pipelines: dict[str, Pipeline], repeats: int) -> dict[str, tuple[float, float, torch.Tensor]]:
+    "Per path: (median synthesizer-only s, median end-to-end s, warm-up waveform at noise_scale 0); interleaved runs."
+    references = {kind: pipeline(noise_scale=0.0) for kind, pipeline in pipelines.items()}  # warm-up, deterministic
+    synth_times = {kind: [] for kind in pipelines}
+    total_times = {kind: [] for kind in pipelines}
+    for _ in range(repeats):                   # straightforward, ours, straightforward, ...: shared load hits both
+        for kind, pipeline in pipelines.items():
+            start = time.perf_counter()
+            features = pipeline.features()
+            middle = time.perf_counter()
+            pipeline.synthesize(features)
+            stop = time.perf_counter()
+            synth_times[kind].append(stop - middle)
+            total_times[kind].append(stop - start)
+    return {kind: (statistics.median(synth_times[kind]), statistics.median(total_times[kind]), references[kind])
+            for kind in pipelines}
 
 
 def memory_setup(kind: str, seconds: float, threads: int | None, log_f0: torch.Tensor):
@@ -181,8 +189,9 @@ def main() -> None:
         log_f0 = shared_log_f0(source, prompt)
         pipelines = {kind: Pipeline(kind, synthesizer, mms, source, prompt, log_f0) for kind in PATHS}
         results, waveforms = {}, {}
-        for kind, pipeline in pipelines.items():
-            synth_only, end_to_end, waveforms[kind] = timed_runs(pipeline, args.repeats)
+        timings = timed_runs(pipelines, args.repeats)
+        for kind in pipelines:
+            synth_only, end_to_end, waveforms[kind] = timings[kind]
             if args.skip_memory:
                 peak = "skipped"
             else:
@@ -201,7 +210,7 @@ def main() -> None:
     print(f"Synthesizer {params:.1f} M parameters, MMS-shaped wav2vec 2.0 {mms_params:.1f} M, random weights "
           f"(seed {SEED}); source {clips[0]} repeated/cut to length, prompt {PROMPT_SECONDS:g} s of {clips[1]}.")
     print("F0 (YAAPT + normalize_f0) computed once per length and shared by both paths (not timed). "
-          f"Median of {args.repeats} runs after 1 warm-up; timed at noise_scale {TIMING_NOISE_SCALE}. "
+          f"Median of {args.repeats} interleaved runs after 1 warm-up; timed at noise_scale {TIMING_NOISE_SCALE}. "
           "RTF = compute seconds / audio seconds. Peak memory = MB added by one end-to-end run in a fresh process. "
           "Timings on a shared machine are noisy.\n")
     print(table(["path", "audio (s)", "torch threads", "synthesizer only (s)", "end to end incl. MMS (s)",

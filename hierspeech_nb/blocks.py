@@ -16,10 +16,13 @@ from torch import nn
 logger = logging.getLogger(__name__)
 
 # %% auto 0
-__all__ = ['logger', 'ATTENTION_MASK_FILL', 'GELU_SIGMOID_SCALE', 'SNAKE_EPS', 'sequence_mask', 'WeightNormHook', 'weight_norm',
+__all__ = ['logger', 'ATTENTION_MASK_FILL', 'GELU_SIGMOID_SCALE', 'SNAKE_EPS', 'POLYPHASE_RATIO', 'POLYPHASE_KERNEL_SIZE',
+           'POLYPHASE_EDGE', 'POLYPHASE_MIN_LENGTH', 'sequence_mask', 'WeightNormHook', 'weight_norm',
            'remove_weight_norm', 'fold_weight_norm', 'LayerNorm', 'relative_to_absolute', 'absolute_to_relative',
            'MultiHeadAttention', 'FFN', 'Encoder', 'gated_activation', 'get_padding', 'WN', 'SnakeBeta',
-           'kaiser_sinc_filter1d', 'LowPassFilter1d', 'UpSample1d', 'DownSample1d', 'Activation1d', 'AMPBlock1']
+           'kaiser_sinc_filter1d', 'LowPassFilter1d', 'UpSample1d', 'DownSample1d', 'polyphase_filters',
+           'polyphase_activation_cl', 'to_channels_last', 'polyphase_activation1d', 'Activation1d', 'set_polyphase',
+           'AMPBlock1']
 
 # %% ../nbs/05_building_blocks.ipynb
 def sequence_mask(
@@ -480,6 +483,115 @@ class DownSample1d(nn.Module):
         return self.lowpass(x)
 
 # %% ../nbs/05_building_blocks.ipynb
+POLYPHASE_RATIO = 2          # the fast path covers ×2 up / ×2 down ...
+POLYPHASE_KERNEL_SIZE = 12   # ... with 12-tap filters, the only configuration HierSpeech++ uses
+POLYPHASE_EDGE = 3           # output samples at each end that the replicate padding reaches
+POLYPHASE_MIN_LENGTH = 2 * POLYPHASE_EDGE   # shorter inputs take the straightforward chain
+
+
+def _head(taps: torch.Tensor, stop: int) -> float:
+    "Sum of the first `stop` taps (0 if none)."
+    return float(taps[:stop].sum()) if stop > 0 else 0.0
+
+
+def _tail(taps: torch.Tensor, start: int) -> float:
+    "Sum of the taps from `start` on (0 if none)."
+    return float(taps[start:].sum()) if start < len(taps) else 0.0
+
+
+def polyphase_filters(up_filter: torch.Tensor,    # [1, 1, 12] Kaiser-sinc taps f of UpSample1d
+                      down_filter: torch.Tensor,  # [1, 1, 12] taps g of DownSample1d's low-pass
+                      ) -> dict[str, torch.Tensor]:  # 6-tap phase filters and [3]-long edge weights
+    "Split the ×2 up/down filters into phases, plus the weights that restore replicate padding at the edges."
+    f = up_filter.detach().reshape(-1).double().flip(0)   # f[11], f[10], ..., f[0]
+    g = down_filter.detach().reshape(-1).double()
+    up_even, up_odd = 2 * f[0::2], 2 * f[1::2]            # u[2p] = sum_k up_even[k] x[p+k-3]; odd: x[p+k-2]
+    down_odd, down_even = g[0::2], g[1::2]                # y[q] = sum_m down_odd[m] z_odd[q+m-3] + down_even[m] z_even[q+m-2]
+    edge = range(POLYPHASE_EDGE)
+    taps = len(up_even)
+    weights = {
+        "up_even": up_even, "up_odd": up_odd, "down_odd": down_odd, "down_even": down_even,
+        # first output p (left) or p = T-3+r (right): sum of the taps whose input index fell outside 0..T-1
+        "up_even_left": [_head(up_even, 3 - p) for p in edge], "up_odd_left": [_head(up_odd, 2 - p) for p in edge],
+        "up_even_right": [_tail(up_even, taps - r) for r in edge],
+        "up_odd_right": [_tail(up_odd, taps - 1 - r) for r in edge],
+        "down_left": [_head(down_odd, 3 - q) + _head(down_even, 2 - q) for q in edge],
+        "down_right": [_tail(down_odd, taps - r) + _tail(down_even, taps - 1 - r) for r in edge],
+    }
+    return {name: torch.as_tensor(value, dtype=up_filter.dtype, device=up_filter.device)
+            for name, value in weights.items()}
+
+
+def _snake_beta_(u: torch.Tensor,        # float [B, C, 1, N], any memory layout; overwritten
+                 snake: SnakeBeta,
+                 scratch: torch.Tensor,  # same shape and layout as u; overwritten
+                 ) -> None:
+    "SnakeBeta in place, in four passes over `u`: u += sin²(αu) / (β + ε)."
+    alpha, beta = snake.alpha.view(1, -1, 1, 1), snake.beta.view(1, -1, 1, 1)
+    if snake.alpha_logscale:
+        alpha, beta = torch.exp(alpha), torch.exp(beta)
+    sine = torch.mul(u, alpha, out=scratch).sin_()
+    u.addcmul_(sine.mul_(sine), 1.0 / (beta + SNAKE_EPS))
+
+
+def polyphase_activation_cl(x4: torch.Tensor,         # float [B, C, 1, T], channels-last, T >= POLYPHASE_MIN_LENGTH
+                            activation: nn.Module,     # element-wise, e.g. SnakeBeta(C)
+                            filters: dict[str, torch.Tensor],  # from polyphase_filters
+                            scratch: torch.Tensor | None = None,  # [B, C, 1, T + 1] channels-last work buffer
+                            ) -> torch.Tensor:         # float [B, C, 1, T], channels-last
+    "Up ×2 → activation → down ×2 on the two polyphase branches, channels-last (inference only: writes in place)."
+    channels, length = x4.shape[1], x4.shape[-1]
+    if length < POLYPHASE_MIN_LENGTH:
+        raise ValueError(f"polyphase_activation_cl: the input has {length} samples, fewer than "
+                         f"{POLYPHASE_MIN_LENGTH}; use the straightforward Activation1d chain for short inputs.")
+
+    def depthwise(signal: torch.Tensor, taps: torch.Tensor, pad: int) -> torch.Tensor:
+        "The same 6-tap filter on every channel, zero padding, channels-last [B, C, 1, N]."
+        weight = taps.view(1, 1, 1, -1).expand(channels, 1, 1, -1)
+        return F.conv2d(signal, weight, padding=(0, pad), groups=channels)
+
+    first, last = x4[..., :1], x4[..., -1:]
+    # up: two phases at the input rate, T + 1 samples each; even = [0, T), odd = [1, T + 1)
+    even_full = depthwise(x4, filters["up_even"], POLYPHASE_EDGE)
+    odd_full = depthwise(x4, filters["up_odd"], POLYPHASE_EDGE)
+    even, odd = even_full[..., :length], odd_full[..., 1:]
+    even[..., :POLYPHASE_EDGE] += first * filters["up_even_left"]
+    odd[..., :POLYPHASE_EDGE] += first * filters["up_odd_left"]
+    even[..., -POLYPHASE_EDGE:] += last * filters["up_even_right"]
+    odd[..., -POLYPHASE_EDGE:] += last * filters["up_odd_right"]
+    if isinstance(activation, SnakeBeta):
+        if scratch is None or scratch.shape != even_full.shape:
+            scratch = torch.empty_like(even_full)    # one buffer for both phases: fewer fresh pages to touch
+        _snake_beta_(even_full, activation, scratch)
+        _snake_beta_(odd_full, activation, scratch)
+    else:
+        even_full.copy_(activation(even_full.squeeze(2)).unsqueeze(2))
+        odd_full.copy_(activation(odd_full.squeeze(2)).unsqueeze(2))
+    # the spare sample of each phase becomes the zero padding of the down filters
+    even_full[..., length] = 0.0
+    odd_full[..., 0] = 0.0
+    y = depthwise(odd_full, filters["down_odd"], POLYPHASE_EDGE - 1)
+    y.add_(depthwise(even_full, filters["down_even"], POLYPHASE_EDGE - 1))          # [B, C, 1, T]
+    # replicate padding of the doubled-rate signal repeats its first (even) and last (odd) sample
+    y[..., :POLYPHASE_EDGE] += even[..., :1] * filters["down_left"]
+    y[..., -POLYPHASE_EDGE:] += odd[..., -1:] * filters["down_right"]
+    return y
+
+
+def to_channels_last(x: torch.Tensor,  # float [B, C, T]
+                     ) -> torch.Tensor:  # float [B, C, 1, T], channels adjacent in memory
+    "A 1-D signal as a channels-last 2-D image of height 1 (a view if it already is one)."
+    return x.unsqueeze(2).contiguous(memory_format=torch.channels_last)
+
+
+def polyphase_activation1d(x: torch.Tensor,            # float [B, C, T], T >= POLYPHASE_MIN_LENGTH
+                           activation: nn.Module,      # element-wise, e.g. SnakeBeta(C)
+                           filters: dict[str, torch.Tensor],  # from polyphase_filters
+                           ) -> torch.Tensor:          # float [B, C, T]
+    "Up ×2 → activation → down ×2 on the two polyphase branches (inference only)."
+    return polyphase_activation_cl(to_channels_last(x), activation, filters).squeeze(2).contiguous()
+
+# %% ../nbs/05_building_blocks.ipynb
 class Activation1d(nn.Module):
     "Anti-aliased activation: upsample ×2, apply `activation`, low-pass and downsample ×2."
 
@@ -489,10 +601,59 @@ class Activation1d(nn.Module):
         self.act = activation
         self.upsample = UpSample1d(up_ratio, up_kernel_size)
         self.downsample = DownSample1d(down_ratio, down_kernel_size)
+        # the fast path is exact for ×2 with 12-tap filters only
+        self.polyphase = (up_ratio == down_ratio == POLYPHASE_RATIO
+                          and up_kernel_size == down_kernel_size == POLYPHASE_KERNEL_SIZE)
+        self._filters_key, self._filters = None, None
+
+    def polyphase_filters(self) -> dict[str, torch.Tensor]:
+        "The phase filters of the current buffers, recomputed only when a buffer changed (load, `.to`)."
+        up, down = self.upsample.filter, self.downsample.lowpass.filter
+        key = (up._version, down._version, up.data_ptr(), down.data_ptr(), up.dtype, up.device)
+        if key != self._filters_key:
+            self._filters_key, self._filters = key, polyphase_filters(up, down)
+        return self._filters
+
+    def reference_forward(self, x: torch.Tensor,  # float [B, C, T]
+                          ) -> torch.Tensor:      # float [B, C, T] (for equal up and down ratios)
+        "The straightforward chain, as in the released code (used for training)."
+        return self.downsample(self.act(self.upsample(x)))
+
+    def takes_fast_path(self, x: torch.Tensor) -> bool:
+        "Whether `forward(x)` runs the polyphase path: supported filters, autograd off, long enough input."
+        return self.polyphase and not torch.is_grad_enabled() and x.shape[-1] >= POLYPHASE_MIN_LENGTH
 
     def forward(self, x: torch.Tensor,  # float [B, C, T]
                 ) -> torch.Tensor:      # float [B, C, T] (for equal up and down ratios)
-        return self.downsample(self.act(self.upsample(x)))
+        if self.takes_fast_path(x):
+            return polyphase_activation1d(x, self.act, self.polyphase_filters())
+        return self.reference_forward(x)
+
+
+def set_polyphase(model: nn.Module,   # any module tree
+                  enabled: bool,      # False = always the straightforward chain
+                  ) -> int:           # how many Activation1d modules were switched
+    "Switch the polyphase fast path of every ×2 / 12-tap `Activation1d` in `model` on or off."
+    switched = 0
+    for module in model.modules():
+        if isinstance(module, Activation1d):
+            supported = (module.upsample.ratio == POLYPHASE_RATIO and module.downsample.lowpass.stride == POLYPHASE_RATIO
+                         and module.upsample.filter.shape[-1] == module.downsample.lowpass.filter.shape[-1]
+                         == POLYPHASE_KERNEL_SIZE)
+            module.polyphase = enabled and supported
+            switched += 1
+    return switched
+
+# %% ../nbs/05_building_blocks.ipynb
+def _conv_channels_last(conv: nn.Conv1d,      # a 'same'-padded Conv1d, weight-normed or folded
+                        x4: torch.Tensor,     # float [B, C_in, 1, T], channels-last
+                        ) -> torch.Tensor:    # float [B, C_out, 1, T], channels-last
+    "Run a Conv1d as a height-1 Conv2d on a channels-last tensor (oneDNN's faster layout on CPU)."
+    found = _weight_norm_hook(conv, "weight")
+    # the weight the module itself would use: the hook's g·v/‖v‖ (bit-identical to a folded layer), or the plain one
+    weight = conv.weight if found is None else found[1].compute_weight(conv)
+    return F.conv2d(x4, weight.unsqueeze(2), conv.bias, stride=(1, conv.stride[0]),
+                    padding=(0, conv.padding[0]), dilation=(1, conv.dilation[0]))
 
 # %% ../nbs/05_building_blocks.ipynb
 class AMPBlock1(nn.Module):
@@ -514,10 +675,34 @@ class AMPBlock1(nn.Module):
 
     def forward(self, x: torch.Tensor,  # float [B, C, T]
                 ) -> torch.Tensor:      # float [B, C, T]
+        if self.takes_fast_path(x):
+            return self.channels_last_forward(x)
         for k, (conv1, conv2) in enumerate(zip(self.convs1, self.convs2)):
             residual = conv2(self.activations[2 * k + 1](conv1(self.activations[2 * k](x))))
             x = x + residual
         return x
+
+    def takes_fast_path(self, x: torch.Tensor) -> bool:
+        "Inference with polyphase activations: the whole block can stay channels-last."
+        return all(activation.takes_fast_path(x) for activation in self.activations)
+
+    def channels_last_forward(self, x: torch.Tensor,  # float [B, C, T]
+                              ) -> torch.Tensor:      # float [B, C, T]
+        "The same block with every tensor channels-last [B, C, 1, T] (one layout change in, one out; inference)."
+        x4 = to_channels_last(x)
+        batch, channels, _, length = x4.shape
+        # one work buffer for the six activations (allocating fresh memory costs page faults on a CPU)
+        scratch = torch.empty(batch, channels, 1, length + 1, dtype=x4.dtype, device=x4.device,
+                              memory_format=torch.channels_last)
+        for k, (conv1, conv2) in enumerate(zip(self.convs1, self.convs2)):
+            hidden = polyphase_activation_cl(x4, self.activations[2 * k].act,
+                                             self.activations[2 * k].polyphase_filters(), scratch)
+            hidden = _conv_channels_last(conv1, hidden)
+            hidden = polyphase_activation_cl(hidden, self.activations[2 * k + 1].act,
+                                             self.activations[2 * k + 1].polyphase_filters(), scratch)
+            residual = _conv_channels_last(conv2, hidden)
+            x4 = x4 + residual if k == 0 else x4.add_(residual)   # never write into the caller's tensor
+        return x4.squeeze(2).contiguous()
 
     def remove_weight_norm(self) -> None:
         "Fold the weight norm of the six convolutions (fast inference path)."

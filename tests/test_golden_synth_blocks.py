@@ -6,7 +6,10 @@ synth_modules.pt records no per-block outputs, so the blocks are checked in thre
 (b) the Kaiser-sinc filters we compute equal the buffers stored in the real released SpeechSR checkpoints and in the
     golden tiny synthesizer bit for bit;
 (c) numerics: the real SpeechSR checkpoints' AMP blocks and anti-aliased SnakeBeta, run by our code on the recorded
-    intermediate tensors of the official generator (speechsr*_real.pt), reproduce its outputs.
+    intermediate tensors of the official generator (speechsr*_real.pt), reproduce its outputs;
+(d) the inference fast path (polyphase Activation1d, channels-last AMP blocks, notebook 05) is taken under no_grad,
+    equals the straightforward chain within 1e-5 and the official outputs within 1e-4, and training keeps the
+    differentiable chain.
 """
 from __future__ import annotations
 
@@ -15,8 +18,8 @@ import json
 import pytest
 import torch
 
-from hierspeech_nb.blocks import (AMPBlock1, Activation1d, DownSample1d, Encoder, SnakeBeta, UpSample1d, WN,
-                                  fold_weight_norm, kaiser_sinc_filter1d)
+from hierspeech_nb.blocks import (POLYPHASE_MIN_LENGTH, AMPBlock1, Activation1d, DownSample1d, Encoder, SnakeBeta,
+                                  UpSample1d, WN, fold_weight_norm, kaiser_sinc_filter1d, set_polyphase)
 from hierspeech_nb.config import SpeechSRConfig, SynthesizerConfig, released_config
 
 # Sizes the official code hard-codes (hierspeechpp_speechsynthesizer.py / ttv_v1/t2w2v_transformer.py, golden README):
@@ -255,3 +258,62 @@ def test_amp_activation_order_matters(speechsr):
     with torch.no_grad():
         out = _resblock_mean(blocks, fixture["short_interp_out"])
     assert (out - fixture["short_resblock_mean"]).abs().max() > 1e-2, name
+
+
+# ------------------------------------------------------------------------- the polyphase / channels-last fast path
+def test_fast_activation_matches_official_and_reference(speechsr):
+    "Under no_grad Activation1d takes the polyphase path: equal to the golden output and to the straightforward chain."
+    name, config, state, fixture = speechsr
+    activation = Activation1d(SnakeBeta(config.upsample_initial_channel)).eval()
+    activation.load_state_dict(_subdict(state, "dec.activation_post."), strict=True)
+    x = fixture["short_resblock_mean"]
+    with torch.no_grad():
+        assert activation.takes_fast_path(x), name
+        fast = activation(x)
+        reference = activation.reference_forward(x)
+    # atol 1e-4 against the official output (golden README); 1e-5 against our own straightforward chain, since
+    # only the order of float32 additions differs (measured ~1e-6 at this signal scale)
+    torch.testing.assert_close(fast, fixture["short_activation_post_out"], rtol=0, atol=1e-4, msg=name)
+    torch.testing.assert_close(fast, reference, rtol=0, atol=1e-5, msg=name)
+
+
+def test_fast_amp_blocks_match_reference_path(speechsr):
+    "Folded AMP blocks run channels-last end to end; the result equals the straightforward path of the same blocks."
+    name, config, state, fixture = speechsr
+    blocks = _speechsr_resblocks(config, state)
+    for block in blocks:
+        fold_weight_norm(block)
+    x = fixture["short_interp_out"]
+    with torch.no_grad():
+        assert all(block.takes_fast_path(x) for block in blocks), name
+        fast = _resblock_mean(blocks, x)
+        assert sum(set_polyphase(block, False) for block in blocks) == 6 * len(blocks)
+        assert not any(block.takes_fast_path(x) for block in blocks), name
+        reference = _resblock_mean(blocks, x)
+    torch.testing.assert_close(fast, reference, rtol=0, atol=1e-5, msg=name)
+    torch.testing.assert_close(fast, fixture["short_resblock_mean"], rtol=0, atol=1e-4, msg=name)
+
+
+@pytest.mark.parametrize("length", [POLYPHASE_MIN_LENGTH - 1, POLYPHASE_MIN_LENGTH, 7, 64, 333])
+def test_polyphase_equals_reference_on_random_input(length):
+    "Random input and SnakeBeta parameters, lengths around the edge cases; shorter inputs fall back."
+    torch.manual_seed(length)
+    activation = Activation1d(SnakeBeta(5)).eval()
+    with torch.no_grad():
+        activation.act.alpha.normal_(0.0, 0.5)
+        activation.act.beta.normal_(0.0, 0.5)
+    x = 3 * torch.randn(2, 5, length)
+    with torch.inference_mode():
+        assert activation.takes_fast_path(x) == (length >= POLYPHASE_MIN_LENGTH)
+        torch.testing.assert_close(activation(x), activation.reference_forward(x), rtol=0, atol=1e-5)
+
+
+def test_training_keeps_the_differentiable_path():
+    "With autograd on, Activation1d and AMPBlock1 take the straightforward chain and gradients reach every parameter."
+    block = AMPBlock1(4, 3, (1, 3, 5)).train()
+    x = torch.randn(1, 4, 50, requires_grad=True)
+    assert not block.takes_fast_path(x)
+    block(x).square().mean().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    for parameter_name, parameter in block.named_parameters():
+        assert parameter.grad is not None and parameter.grad.abs().sum() > 0, parameter_name

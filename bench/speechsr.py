@@ -1,0 +1,313 @@
+"""SpeechSR benchmark: 16 -> 48 / 24 kHz super-resolution with the released weights, official structure vs ours.
+
+Run from the repository root:  python bench/speechsr.py [--models speechsr48k,speechsr24k] [--seconds 4]
+                                                         [--repeats 3] [--threads 2] [--skip-memory]
+
+Runtime: the defaults took 4 min on a 2-core CPU shared with other jobs (less on an idle one).
+
+Both paths load the real released SpeechSR checkpoints (shared/reference/checkpoints, found beside the checkout or
+through HIERSPEECH_SHARED) and run on CPU:
+
+- "straightforward (official structure)": a plain re-implementation, in this file, of the released
+  `speechsr48k/speechsr.py` / `speechsr24k/speechsr.py` generator: PyTorch's legacy weight norm left on (the official
+  inference never removes it), the alias-free activation as replicate pad -> transposed Kaiser-sinc conv -> crop ->
+  SnakeBeta -> replicate pad -> strided conv, and `F.interpolate(size=int(N * factor), mode='linear')`, under
+  `torch.no_grad()`.
+- "ours": `hierspeech_nb.models.load_checkpoint(name, path, fold=True)` (weight norm folded) run in one pass under
+  `torch.inference_mode()`, where every `Activation1d` takes the polyphase fast path of notebook 05.
+
+The input is real 16 kHz speech (data_samples/filelist.txt, first clip, repeated/cut to `--seconds`). Timed runs are
+interleaved (straightforward, ours, straightforward, ...) after one warm-up each, and the median is reported as
+seconds of compute per second of audio. Correctness: both paths reproduce the golden real-weight output
+(speechsr*_real.pt, 2 s of real speech) within the golden README's atol 1e-4, and agree with each other on the timed
+input within the same tolerance. Peak memory = MB added by one run in a fresh process. Prints markdown tables and
+asserts nothing about time (DESIGN.md, Benchmarks); it does assert the outputs' equality."""
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import machine, peak_memory_mb, table  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("HIERSPEECH_SHARED", REPO.parent / "shared"))
+CHECKPOINTS = {"speechsr48k": "speechsr48k/G_100000.pth", "speechsr24k": "speechsr24k/G_340000.pth"}
+FACTORS = {"speechsr48k": 3.0, "speechsr24k": 1.5}   # hard-coded in the two official generator files
+TOLERANCE = 1e-4                                       # golden README, SpeechSR section (atol, float32 interpolate)
+INPUT_RATE = 16_000
+PATHS = ("straightforward", "ours")
+PATH_NAMES = {"straightforward": "straightforward (official structure)", "ours": "ours (polyphase, folded)"}
+
+
+# ------------------------------------------------------------------ the straightforward path (official structure)
+def kaiser_sinc_taps(cutoff: float, half_width: float, kernel_size: int) -> torch.Tensor:
+    "[1, 1, K] Kaiser-windowed sinc low-pass, unit DC gain (only used to check the checkpoint's buffers)."
+    half = kernel_size // 2
+    attenuation = 2.285 * (half - 1) * torch.pi * (4 * half_width) + 7.95
+    if attenuation > 50.0:
+        beta = 0.1102 * (attenuation - 8.7)
+    elif attenuation >= 21.0:
+        beta = 0.5842 * (attenuation - 21) ** 0.4 + 0.07886 * (attenuation - 21.0)
+    else:
+        beta = 0.0
+    window = torch.kaiser_window(kernel_size, beta=beta, periodic=False)
+    time_axis = torch.arange(-half, half) + 0.5 if kernel_size % 2 == 0 else torch.arange(kernel_size) - half
+    taps = 2 * cutoff * window * torch.sinc(2 * cutoff * time_axis)
+    return (taps / taps.sum()).view(1, 1, kernel_size)
+
+
+class PlainSnakeBeta(nn.Module):
+    "x + sin^2(exp(a) x) / (exp(b) + 1e-9), parameters `alpha`, `beta` in log scale."
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.alpha = nn.Parameter(torch.zeros(channels))
+        self.beta = nn.Parameter(torch.zeros(channels))
+
+    def forward(self, x):
+        alpha = torch.exp(self.alpha.unsqueeze(0).unsqueeze(-1))
+        beta = torch.exp(self.beta.unsqueeze(0).unsqueeze(-1))
+        return x + (1.0 / (beta + 1e-9)) * torch.pow(torch.sin(x * alpha), 2)
+
+
+class PlainUpSample(nn.Module):
+    "x2: replicate pad 5, transposed depthwise conv with stride 2 (gain 2), crop 15 + 15."
+
+    def __init__(self, ratio: int = 2, kernel_size: int = 12):
+        super().__init__()
+        self.ratio, self.pad = ratio, kernel_size // ratio - 1
+        self.crop_left = self.pad * ratio + (kernel_size - ratio) // 2
+        self.crop_right = self.pad * ratio + (kernel_size - ratio + 1) // 2
+        self.register_buffer("filter", kaiser_sinc_taps(0.5 / ratio, 0.6 / ratio, kernel_size))
+
+    def forward(self, x):
+        channels = x.shape[1]
+        x = F.pad(x, (self.pad, self.pad), mode="replicate")
+        x = self.ratio * F.conv_transpose1d(x, self.filter.expand(channels, -1, -1), stride=self.ratio,
+                                            groups=channels)
+        return x[..., self.crop_left:-self.crop_right]
+
+
+class PlainLowPass(nn.Module):
+    "Depthwise low-pass with replicate padding (5 left, 6 right) and stride 2."
+
+    def __init__(self, ratio: int = 2, kernel_size: int = 12):
+        super().__init__()
+        self.pad_left, self.pad_right = kernel_size // 2 - int(kernel_size % 2 == 0), kernel_size // 2
+        self.stride = ratio
+        self.register_buffer("filter", kaiser_sinc_taps(0.5 / ratio, 0.6 / ratio, kernel_size))
+
+    def forward(self, x):
+        channels = x.shape[1]
+        x = F.pad(x, (self.pad_left, self.pad_right), mode="replicate")
+        return F.conv1d(x, self.filter.expand(channels, -1, -1), stride=self.stride, groups=channels)
+
+
+class PlainDownSample(nn.Module):
+    def __init__(self, ratio: int = 2, kernel_size: int = 12):
+        super().__init__()
+        self.lowpass = PlainLowPass(ratio, kernel_size)
+
+    def forward(self, x):
+        return self.lowpass(x)
+
+
+class PlainActivation1d(nn.Module):
+    "Up x2 -> SnakeBeta -> down x2 (attribute names of the released checkpoints)."
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.act = PlainSnakeBeta(channels)
+        self.upsample = PlainUpSample()
+        self.downsample = PlainDownSample()
+
+    def forward(self, x):
+        return self.downsample(self.act(self.upsample(x)))
+
+
+def _wn_conv(channels_in: int, channels_out: int, kernel_size: int, dilation: int = 1) -> nn.Module:
+    "A 'same'-padded Conv1d under PyTorch's legacy weight norm (parameters weight_g, weight_v)."
+    conv = nn.Conv1d(channels_in, channels_out, kernel_size, 1, dilation=dilation,
+                     padding=(kernel_size * dilation - dilation) // 2)
+    return torch.nn.utils.weight_norm(conv)
+
+
+class PlainAMPBlock0(nn.Module):
+    "Three residual pairs: activation -> dilated conv -> activation -> conv."
+
+    def __init__(self, channels: int, kernel_size: int, dilations):
+        super().__init__()
+        self.convs1 = nn.ModuleList(_wn_conv(channels, channels, kernel_size, d) for d in dilations)
+        self.convs2 = nn.ModuleList(_wn_conv(channels, channels, kernel_size) for _ in dilations)
+        self.activations = nn.ModuleList(PlainActivation1d(channels) for _ in range(2 * len(dilations)))
+
+    def forward(self, x):
+        for conv1, conv2, act1, act2 in zip(self.convs1, self.convs2, self.activations[::2], self.activations[1::2]):
+            x = conv2(act2(conv1(act1(x)))) + x
+        return x
+
+
+class PlainGenerator(nn.Module):
+    "conv_pre (weight norm) -> linear interpolation x factor -> mean of the AMP blocks -> activation -> conv -> tanh."
+
+    def __init__(self, factor: float, channels: int, kernel_sizes, dilations):
+        super().__init__()
+        self.factor = factor
+        self.conv_pre = _wn_conv(1, channels, 7)
+        self.resblocks = nn.ModuleList(PlainAMPBlock0(channels, k, d) for k, d in zip(kernel_sizes, dilations))
+        self.activation_post = PlainActivation1d(channels)
+        self.conv_post = nn.Conv1d(channels, 1, 7, 1, padding=3, bias=False)
+
+    def forward(self, x):
+        x = self.conv_pre(x)
+        x = F.interpolate(x, int(x.shape[-1] * self.factor), mode="linear")
+        total = None
+        for block in self.resblocks:
+            total = block(x) if total is None else total + block(x)
+        x = total / len(self.resblocks)
+        return torch.tanh(self.conv_post(self.activation_post(x)))
+
+
+class PlainSpeechSR(nn.Module):
+    "The released container: one module `dec`."
+
+    def __init__(self, factor: float, channels: int, kernel_sizes, dilations):
+        super().__init__()
+        self.dec = PlainGenerator(factor, channels, kernel_sizes, dilations)
+
+    def forward(self, x):
+        return self.dec(x)
+
+
+def checkpoint_path(name: str) -> Path:
+    path = SHARED / "reference" / "checkpoints" / CHECKPOINTS[name]
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: put the project's shared/ folder beside the checkout or set "
+                                "HIERSPEECH_SHARED to it (the released SpeechSR checkpoints live there).")
+    return path
+
+
+def build_straightforward(name: str) -> PlainSpeechSR:
+    "The official structure with the released weights, loaded strictly, eval mode."
+    import json
+    model_config = json.loads((checkpoint_path(name).parent / "config.json").read_text())["model"]
+    model = PlainSpeechSR(FACTORS[name], model_config["upsample_initial_channel"],
+                          model_config["resblock_kernel_sizes"], model_config["resblock_dilation_sizes"])
+    state = torch.load(checkpoint_path(name), map_location="cpu", weights_only=True)["model"]
+    model.load_state_dict(state, strict=True)
+    for key, value in model.state_dict().items():   # our Kaiser taps are the released buffers
+        if key.endswith(".filter") and not torch.allclose(value, state[key], atol=1e-7):
+            raise RuntimeError(f"{key}: computed Kaiser taps differ from the checkpoint's buffer")
+    return model.eval()
+
+
+def build_ours(name: str) -> nn.Module:
+    "Our SpeechSR with the released weights (strict load), weight norm folded, eval mode."
+    from hierspeech_nb.models import load_checkpoint
+    return load_checkpoint(name, checkpoint_path(name), fold=True)
+
+
+# ------------------------------------------------------------------------------------------------------ runs
+class Runner:
+    "One path: the model and its grad-free context."
+
+    def __init__(self, kind: str, name: str):
+        if kind not in PATHS:
+            raise ValueError(f"unknown path {kind!r}; choose one of {PATHS}.")
+        self.kind = kind
+        self.model = build_straightforward(name) if kind == "straightforward" else build_ours(name)
+        self.context = torch.no_grad if kind == "straightforward" else torch.inference_mode
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        with self.context():
+            return self.model(x)
+
+
+def speech(seconds: float) -> torch.Tensor:
+    "[1, 1, N] real 16 kHz speech: the first clip of data_samples/filelist.txt, repeated/cut to `seconds`."
+    from hierspeech_nb.audio import load_audio
+    first = (REPO / "data_samples" / "filelist.txt").read_text().splitlines()[0].split("|")[0]
+    wav = load_audio(REPO / first)                                      # [1, N]
+    n = int(seconds * INPUT_RATE)
+    return wav.repeat(1, n // wav.shape[-1] + 1)[:, :n].unsqueeze(0)
+
+
+def memory_setup(kind: str, name: str, seconds: float, threads: int | None):
+    "Picklable setup for peak_memory_mb: build the path in a fresh process and return one run on the input."
+    if threads:
+        torch.set_num_threads(threads)
+    path, x = Runner(kind, name), speech(seconds)
+    return functools.partial(path, x)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default="speechsr48k,speechsr24k", help="comma-separated: speechsr48k, speechsr24k")
+    parser.add_argument("--seconds", type=float, default=4.0, help="input length (s of 16 kHz speech)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per path (median reported)")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (0 = torch's choice)")
+    parser.add_argument("--skip-memory", action="store_true", help="skip the peak-memory runs (fresh processes)")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    names = [n.strip() for n in args.models.split(",") if n.strip()]
+    unknown = [n for n in names if n not in CHECKPOINTS]
+    if unknown:
+        raise ValueError(f"--models: unknown {unknown}; choose from {sorted(CHECKPOINTS)}.")
+    x = speech(args.seconds)
+    rows, checks = [], []
+    for name in names:
+        paths = {kind: Runner(kind, name) for kind in PATHS}
+        golden = torch.load(SHARED / "reference" / "golden" / f"{name}_real.pt", weights_only=True)
+        golden_diff = {kind: (path(golden["input_16k"]) - golden["output"]).abs().max().item()
+                       for kind, path in paths.items()}
+        outputs = {kind: path(x) for kind, path in paths.items()}            # warm-up, kept for the comparison
+        times = {kind: [] for kind in PATHS}
+        for _ in range(args.repeats):                                        # interleaved
+            for kind, path in paths.items():
+                start = time.perf_counter()
+                path(x)
+                times[kind].append(time.perf_counter() - start)
+        medians = {kind: statistics.median(t) for kind, t in times.items()}
+        for kind in PATHS:
+            if args.skip_memory:
+                peak = "skipped"
+            else:
+                _, added = peak_memory_mb(functools.partial(memory_setup, kind, name, args.seconds, args.threads))
+                peak = f"{added:.0f}"
+            rows.append([name, PATH_NAMES[kind], f"{args.seconds:g}", torch.get_num_threads(),
+                         f"{medians[kind]:.2f}", f"{medians[kind] / args.seconds:.3f}", peak])
+            print(f"done: {name}, {kind}", file=sys.stderr)
+        mutual = (outputs["straightforward"] - outputs["ours"]).abs().max().item()
+        checks.append([name, f"{golden_diff['straightforward']:.1e}", f"{golden_diff['ours']:.1e}", f"{mutual:.1e}",
+                       f"{medians['straightforward'] / medians['ours']:.2f}x"])
+        for label, value in (("straightforward vs golden", golden_diff["straightforward"]),
+                             ("ours vs golden", golden_diff["ours"]), ("ours vs straightforward", mutual)):
+            if value > TOLERANCE:
+                raise AssertionError(f"{name}: {label} differ by {value:.2e} > atol {TOLERANCE:g}")
+
+    print(f"Machine: {machine()}\n")
+    print(f"Real released SpeechSR weights; input: {args.seconds:g} s of real 16 kHz speech (data_samples). "
+          f"Median of {args.repeats} interleaved runs after 1 warm-up; s/s = compute seconds per second of audio. "
+          "Peak memory = MB added by one run in a fresh process. Timings on a shared machine are noisy; the ratio "
+          "of the same run is the figure that counts.\n")
+    print(table(["model", "path", "audio (s)", "torch threads", "time (s)", "s per s of audio", "peak added (MB)"],
+                rows))
+    print()
+    print(table(["model", f"max abs diff straightforward vs golden (atol {TOLERANCE:g})",
+                 "ours vs golden", "ours vs straightforward (timed input)", "speed-up ours/straightforward"],
+                checks))
+
+
+if __name__ == "__main__":
+    main()
