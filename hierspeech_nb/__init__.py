@@ -18,3 +18,4 @@ from .ttv import TextToVec, text_to_speech
 from .speechsr import SpeechSR, super_resolve
 from .denoiser import as_prompt_denoiser, denoise
 from .inference import HierSpeechPipeline, save_wav
+from .evaluation import evaluate_batch, evaluate_pair, metrics_table
