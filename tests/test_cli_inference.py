@@ -1,0 +1,76 @@
+"""`hierspeech-nb tts` and `hierspeech-nb vc` with tiny random weights (`--random-weights`): the written wav has the
+asked rate, a plausible length and finite samples; bad input gets one line naming the problem and exit code 2."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+import soundfile as sf
+
+from conftest import REPO
+from hierspeech_nb.cli import EXIT_BAD_INPUT, main
+
+LINES = [line.split("|") for line in (REPO / "data_samples" / "filelist.txt").read_text().splitlines()]
+PROMPT = REPO / next(path for path, _, speaker in LINES if speaker == "allison")
+SOURCE = REPO / next(path for path, _, speaker in LINES if speaker == "lvx_ss01")
+
+
+def _command() -> list[str]:
+    "The installed console script, or the module when the script is not on PATH."
+    script = shutil.which("hierspeech-nb") or str(REPO / ".venv" / "bin" / "hierspeech-nb")
+    return [script] if shutil.which(script) else [sys.executable, "-m", "hierspeech_nb.cli"]
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*_command(), *args], capture_output=True, text=True, timeout=300)
+
+
+def test_tts_writes_a_48k_wav(tmp_path):
+    out = tmp_path / "hello.wav"
+    done = _run("tts", "--text", "Hello world. How are you?", "--prompt", str(PROMPT), "--out", str(out),
+                "--random-weights", "--sr", "48000", "--seed", "0", "--no-progress", "--device", "cpu")
+    assert done.returncode == 0, done.stderr
+    audio, rate = sf.read(out, dtype="float32")
+    assert rate == 48_000 and audio.ndim == 1
+    assert 0.3 * 48_000 < len(audio) < 30 * 48_000        # two short sentences
+    assert abs(audio).max() > 0.9                          # peak-normalised to 0.999 ("max")
+
+
+def test_vc_keeps_the_source_length(tmp_path):
+    out = tmp_path / "converted.wav"
+    done = _run("vc", "--source", str(SOURCE), "--prompt", str(PROMPT), "--out", str(out), "--random-weights",
+                "--seed", "0", "--no-progress", "--device", "cpu")
+    assert done.returncode == 0, done.stderr
+    audio, rate = sf.read(out, dtype="float32")
+    source, source_rate = sf.read(SOURCE, dtype="float32")
+    assert rate == 16_000 and len(audio) == round(len(source) * 16_000 / source_rate)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["tts", "--text", "hi", "--prompt", "missing.wav", "--out", "o.wav", "--random-weights"], "--prompt missing.wav: no such file"),
+    (["tts", "--text", "hi", "--prompt", str(PROMPT), "--out", "o.mp3", "--random-weights"], "must end in .wav"),
+    (["tts", "--text", "   ", "--prompt", str(PROMPT), "--out", "o.wav", "--random-weights"], "the text is empty"),
+    (["vc", "--source", str(REPO / "README.md"), "--prompt", str(PROMPT), "--out", "o.wav", "--random-weights"],
+     "unsupported extension '.md'"),
+    (["vc", "--source", str(SOURCE), "--prompt", str(PROMPT), "--out", "o.wav"], "either --ckpt-dir"),
+])
+def test_bad_input(args, message, caplog, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == EXIT_BAD_INPUT
+    assert message in caplog.text, caplog.text
+
+
+def test_missing_checkpoint_names_each_file(caplog, tmp_path):
+    args = ["tts", "--text", "hi", "--prompt", str(PROMPT), "--out", str(tmp_path / "o.wav"), "--ckpt-dir",
+            str(tmp_path), "--sr", "48000"]
+    assert main(args) == EXIT_BAD_INPUT
+    for name in ("hierspeechpp_v1.1_ckpt.pth", "ttv_lt960_ckpt.pth", "G_100000.pth"):
+        assert name in caplog.text, caplog.text
+
+
+def test_bad_input_exit_code_from_the_shell(tmp_path):
+    done = _run("vc", "--source", str(tmp_path / "nope.wav"), "--prompt", str(PROMPT), "--out", "o.wav",
+                "--random-weights")
+    assert done.returncode == EXIT_BAD_INPUT and "no such file" in done.stderr

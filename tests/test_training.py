@@ -1,0 +1,186 @@
+"""The training loop's promises (notebook 13): exact resume, NaN stop, atomic saves, pruning, strict fine-tune
+init and Ctrl-C. A toy GAN task checks the loop in milliseconds; the tiny synthesizer checks the real task."""
+from __future__ import annotations
+
+import signal
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from hierspeech_nb.audio import HOP_LENGTH, linear_spectrogram, mel_spectrogram
+from hierspeech_nb.config import SynthesizerConfig, TrainConfig, tiny_config
+from hierspeech_nb.data import LengthBucketSampler, collate
+from hierspeech_nb.discriminators import DiscriminatorConfig
+from hierspeech_nb.training import (GANTask, NonFiniteLossError, SynthesizerTask, Trainer, TrainerOptions,
+                                    checkpoint_paths, latest_checkpoint)
+
+
+class ToyTask(GANTask):
+    "A conv generator that should copy its input, a conv critic; dropout draws from the global RNG."
+
+    def __init__(self, nan_at: int | None = None, interrupt_at: int | None = None):
+        self.train, self.config = TrainConfig(learning_rate=1e-2, lr_decay=0.9), SynthesizerConfig()
+        self.nan_at, self.interrupt_at, self.calls = nan_at, interrupt_at, 0
+
+    def build_generator(self):
+        return nn.Sequential(nn.Conv1d(1, 4, 3, padding=1), nn.Dropout(0.2), nn.Conv1d(4, 1, 3, padding=1))
+
+    def build_discriminator(self):
+        return nn.Conv1d(1, 1, 5)
+
+    def forward(self, model, batch, generator):
+        noise = torch.randn(batch["audio"].shape, generator=generator) * 0.01
+        return {"fake": model(batch["audio"] + noise), "real": batch["audio"]}
+
+    def generator_losses(self, output, discriminator):
+        self.calls += 1
+        if self.interrupt_at == self.calls:
+            signal.raise_signal(signal.SIGINT)          # as if the user pressed Ctrl-C during this step
+        l1 = (output["fake"] - output["real"]).abs().mean()
+        if self.nan_at is not None and self.calls >= self.nan_at:
+            l1 = l1 * float("nan")
+        return {"mel": l1, "total": 10 * l1 + ((1 - discriminator(output["fake"])) ** 2).mean()}
+
+    def discriminator_losses(self, output, discriminator):
+        return {"total": ((1 - discriminator(output["real"])) ** 2).mean()
+                + (discriminator(output["fake"].detach()) ** 2).mean()}
+
+
+def toy_loader() -> DataLoader:
+    "16 clips in length-bucketed batches of 4: 4 steps per epoch."
+    clips = [{"audio": torch.randn(1, 64, generator=torch.Generator().manual_seed(i))} for i in range(16)]
+    sampler = LengthBucketSampler([64] * 16, 4, shuffle=True, seed=0)
+    return DataLoader(clips, batch_sampler=sampler,
+                      collate_fn=lambda items: {"audio": torch.stack([item["audio"] for item in items])})
+
+
+def toy_trainer(out_dir, max_steps, save_every=3, keep_last=2, **task_kwargs) -> Trainer:
+    options = TrainerOptions(out_dir=out_dir, max_steps=max_steps, log_every=1, save_every=save_every,
+                             keep_last=keep_last, tensorboard=False, progress=False, seed=0)
+    return Trainer(ToyTask(**task_kwargs), options)
+
+
+def assert_same_weights(a: nn.Module, b: nn.Module) -> None:
+    for (name, x), y in zip(a.state_dict().items(), b.state_dict().values()):
+        assert torch.equal(x, y), f"{name} differs"
+
+
+def test_resume_is_exact_across_epochs(tmp_path):
+    straight = toy_trainer(tmp_path / "straight", 10)
+    straight.fit(toy_loader())
+    first = toy_trainer(tmp_path / "halves", 5)
+    first.fit(toy_loader())
+    second = toy_trainer(tmp_path / "halves", 10)
+    second.resume(tmp_path / "halves")                  # a run folder: its newest checkpoint
+    assert (second.step, second.epoch, second.batch_in_epoch) == (5, 1, 1)
+    second.fit(toy_loader())
+    assert_same_weights(straight.generator, second.generator)
+    assert_same_weights(straight.discriminator, second.discriminator)
+    for name in ("generator", "discriminator"):
+        assert straight.optimizers[name].param_groups[0]["lr"] == second.optimizers[name].param_groups[0]["lr"]
+    drop_timing = lambda record: {k: v for k, v in record.items() if k != "steps_per_second"}
+    assert drop_timing(straight.history[-1]) == drop_timing(second.history[-1])
+
+
+def test_resume_checks_what_it_loads(tmp_path):
+    trainer = toy_trainer(tmp_path / "run", 1)
+    with pytest.raises(FileNotFoundError, match="no checkpoints"):
+        trainer.resume(tmp_path)
+    torch.save({"weights": torch.zeros(1)}, tmp_path / "released.pt")
+    with pytest.raises(ValueError, match="not a training checkpoint"):
+        trainer.resume(tmp_path / "released.pt")
+
+
+def test_last_n_checkpoints_are_kept(tmp_path):
+    toy_trainer(tmp_path, 7, save_every=1, keep_last=3).fit(toy_loader())
+    assert [p.name for p in checkpoint_paths(tmp_path)] == [f"step_{s:08d}.pt" for s in (5, 6, 7)]
+    state = torch.load(latest_checkpoint(tmp_path), weights_only=True)     # tensors and plain values only
+    assert state["step"] == 7 and set(state["optimizers"]) == {"generator", "discriminator"}
+
+
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
+    trainer = toy_trainer(tmp_path, 10, save_every=2, nan_at=6)
+    with pytest.raises(NonFiniteLossError, match="step 6: generator loss is not finite.*step_00000004.pt"):
+        trainer.fit(toy_loader())
+    assert [p.name for p in checkpoint_paths(tmp_path)] == ["step_00000002.pt", "step_00000004.pt"]
+    assert trainer.step == 5
+    good = torch.load(tmp_path / "checkpoints" / "step_00000004.pt", weights_only=True)
+    assert all(torch.isfinite(v).all() for v in good["generator"].values())
+    assert all(torch.isfinite(p).all() for p in trainer.generator.parameters())   # never stepped on the NaN
+
+
+def test_atomic_save_leaves_no_partial_file(tmp_path, monkeypatch):
+    trainer = toy_trainer(tmp_path, 2, save_every=1)
+    trainer.fit(toy_loader())
+    before = (tmp_path / "checkpoints" / "step_00000002.pt").read_bytes()
+
+    def crash(content, file, *args, **kwargs):           # writes half a file, then the disk "fails"
+        file.write(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", crash)
+    trainer.step = 3
+    with pytest.raises(OSError, match="disk full"):
+        trainer.save_checkpoint()
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["step_00000001.pt", "step_00000002.pt"]
+    assert (tmp_path / "checkpoints" / "step_00000002.pt").read_bytes() == before
+
+
+def test_ctrl_c_saves_then_stops(tmp_path):
+    trainer = toy_trainer(tmp_path, 10, save_every=100, interrupt_at=3)
+    with pytest.raises(KeyboardInterrupt, match="interrupted at step 3"):
+        trainer.fit(toy_loader())
+    assert [p.name for p in checkpoint_paths(tmp_path)] == ["step_00000003.pt"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler    # the handler is put back
+
+
+# --- the real task: the tiny synthesizer on random, correctly shaped utterances ---
+def synthesizer_items(num_items: int, frames: int) -> list[dict]:
+    generator = torch.Generator().manual_seed(0)
+    items = []
+    for index in range(num_items):
+        audio = torch.randn(1, frames * HOP_LENGTH, generator=generator) * 0.1
+        items.append({"audio": audio, "linear": linear_spectrogram(audio[0]), "mel": mel_spectrogram(audio[0]),
+                      "w2v": torch.randn(1024, frames, generator=generator),
+                      "log_f0": torch.rand(1, 4 * frames, generator=generator) * 5, "length": frames,
+                      "speaker": "s", "path": f"item{index}"})
+    return items
+
+
+def synthesizer_trainer(out_dir, max_steps: int, init=None) -> Trainer:
+    config = tiny_config("synthesizer")
+    config.train.segment_size = 8 * HOP_LENGTH
+    config.train.extra["discriminator"] = DiscriminatorConfig.tiny().to_dict()
+    options = TrainerOptions(out_dir=out_dir, max_steps=max_steps, log_every=1, save_every=1, precision="fp32",
+                             tensorboard=False, progress=False, seed=0)
+    return Trainer(SynthesizerTask(config), options, init_checkpoint=init)
+
+
+def synthesizer_loader() -> DataLoader:
+    items = synthesizer_items(2, 24)
+    return DataLoader(items, batch_sampler=LengthBucketSampler([24, 24], 1, seed=0), collate_fn=collate)
+
+
+def test_synthesizer_resume_is_exact(tmp_path):
+    straight = synthesizer_trainer(tmp_path / "straight", 2)
+    straight.fit(synthesizer_loader())
+    synthesizer_trainer(tmp_path / "halves", 1).fit(synthesizer_loader())
+    resumed = synthesizer_trainer(tmp_path / "halves", 2)
+    resumed.resume(tmp_path / "halves")
+    resumed.fit(synthesizer_loader())
+    assert_same_weights(straight.generator, resumed.generator)
+    assert_same_weights(straight.discriminator, resumed.discriminator)
+    assert {"g/mel", "g/adversarial", "g/feature_matching", "d/total"} <= set(straight.history[-1])
+
+
+def test_fine_tune_init_is_strict(tmp_path):
+    source = synthesizer_trainer(tmp_path / "a", 1).generator
+    torch.save({"model": source.state_dict()}, tmp_path / "released.pth")   # the official container
+    fine_tune = synthesizer_trainer(tmp_path / "b", 1, init=tmp_path / "released.pth")
+    assert_same_weights(source, fine_tune.generator)
+    broken = {k: v for k, v in source.state_dict().items() if not k.startswith("emb.")}
+    torch.save({"model": broken}, tmp_path / "broken.pth")
+    with pytest.raises(ValueError, match="missing"):
+        synthesizer_trainer(tmp_path / "c", 1, init=tmp_path / "broken.pth")
