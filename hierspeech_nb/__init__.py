@@ -17,7 +17,7 @@ from .data import LengthBucketSampler, SpeechDataset, collate, make_dataloader, 
 from .mas import maximum_path
 from .training import NonFiniteLossError, SynthesizerTask, Trainer, TrainerOptions
 from .ttv import TextToVec, text_to_speech
-from .speechsr import SpeechSR, super_resolve
+from .speechsr import HighRateClips, SpeechSR, SpeechSRTask, super_resolve
 from .denoiser import as_prompt_denoiser, denoise
 from .inference import HierSpeechPipeline, save_wav
 from .evaluation import evaluate_batch, evaluate_pair, metrics_table
