@@ -74,3 +74,49 @@ def table(header: list[str], rows: list[list[object]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def _release_free_heap() -> None:
+    "Give freed heap memory back to the OS (glibc malloc_trim), so RSS-based peaks of later runs are not hidden."
+    import ctypes
+    import gc
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass   # not glibc: peaks may then be underestimated after earlier runs
+
+
+def timed_peak(run: Callable[[], object]) -> tuple[float, float, object]:
+    "(seconds, MB added at peak, result) of one `run()` in this process (Linux; heap trimmed before)."
+    _release_free_heap()
+    with open("/proc/self/clear_refs", "w") as f:   # "5" resets the peak (VmHWM) to the current RSS
+        f.write("5")
+    base = _status_mb("VmRSS")
+    start = time.perf_counter()
+    result = run()
+    seconds = time.perf_counter() - start
+    return seconds, _status_mb("VmHWM") - base, result
+
+
+def _call_child(fn: Callable, queue) -> None:
+    queue.put(fn())
+
+
+def in_fresh_process(fn: Callable[[], object]) -> object:
+    "Run a picklable `fn()` in a fresh (spawned) process and return its picklable result."
+    context = mp.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=_call_child, args=(fn, queue))
+    process.start()
+    while True:
+        try:
+            result = queue.get(timeout=5)
+            break
+        except Exception:   # queue.Empty: keep waiting while the child lives
+            if not process.is_alive():
+                raise RuntimeError(f"the benchmark child process died (exit code {process.exitcode})") from None
+    process.join()
+    if process.exitcode:
+        raise RuntimeError(f"the benchmark child process exited with code {process.exitcode}")
+    return result

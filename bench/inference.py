@@ -1,13 +1,27 @@
-"""Inference benchmark: zero-shot voice conversion with the full-size synthesizer, official structure vs ours.
+"""Inference benchmark: voice conversion (official structure vs ours), text-to-speech, SpeechSR, denoiser, end to end.
 
-Run from the repository root:  python bench/inference.py [--seconds 4,10] [--repeats 3] [--threads N] [--skip-memory]
+Run from the repository root:  python bench/inference.py [--only vc,tts,sr,e2e] [--quick] [--threads N]
+                                                          [--seconds 4,10] [--repeats 2] [--skip-memory]
 
-Runtime: the defaults took 3 min 20 s on an idle 2-core CPU; with other jobs sharing those cores a 4 s-only run
-with 2 repeats already took 5 min, so on a busy machine use `--seconds 4 --repeats 2` (or `--skip-memory`).
+Sections (all full-size models with random weights, nothing downloaded, CPU; random weights cost the same compute as
+the released ones):
 
-Both paths use the full-size synthesizer (`create_model("synthesizer")`, 97 M parameters) and a full-size-shaped
-MMS (`Wav2Vec2ForPreTraining(mms_300m_config())`, 317 M), all with random weights (nothing is downloaded), on CPU:
+- vc:  voice conversion, "straightforward (official structure)" vs "ours (inference path)", interleaved (below).
+- tts: text-to-speech of a 60-symbol sentence (TTV + synthesizer, weight norm folded): seconds, RTF, peak memory.
+- sr:  SpeechSR 24 kHz / 48 kHz (`super_resolve`, default chunking) and the MP-SENet denoiser (`denoise`), seconds
+       of compute per second of 16 kHz input, peak memory.
+- e2e: `HierSpeechPipeline.tts` / `.vc` for about 4 s and 10 s of output at 16 kHz and 48 kHz (SpeechSR 48k),
+       including everything the call does (VC: YAAPT F0, MMS, synthesizer; TTS: phonemizer, TTV, synthesizer).
 
+Runtime: `--quick` (4 s only, 1 repeat, 2 interleaved for vc, no fresh-process memory runs for vc) is meant
+for a busy machine: with 1 vc repeat it took 13 min wall / 445 CPU-s on a 2-core CPU shared with other jobs (load
+3-7). The default run (vc 4 s and 10 s with 2 interleaved repeats and memory runs, e2e 4 s and 10 s, 1 repeat
+elsewhere) is sized for under 10 minutes on an idle 2-core CPU, an estimate from CPU time that was not measured on an
+idle machine; it prints its settings, wall time and CPU time. tts, sr and e2e each run in a fresh process, where
+peak memory = MB added by a run (heap trimmed first) over the resident models.
+
+vc section (issue 5): both paths use the full-size synthesizer (`create_model("synthesizer")`, 97 M parameters) and a
+full-size-shaped MMS (`Wav2Vec2ForPreTraining(mms_300m_config())`, 317 M):
 - "straightforward (official structure)": weight norm left on, the anti-aliased activations as the official chain
   (`set_polyphase(model, False)`: replicate pad, transposed conv, SnakeBeta, pad, strided conv), MMS runs all 24
   layers keeping every hidden state and reads index 7, the prompt is duplicated into two rows with denoise_ratio 0
@@ -22,13 +36,14 @@ features, the log-F0 and the prompt log-mel; "end to end" = MMS features + promp
 warm-up run of each path uses noise_scale 0 and gives the waveforms whose difference is reported; the timed
 runs alternate between the paths, so a change in machine load hits both. Source: a
 real 16 kHz clip (data_samples/filelist.txt) repeated/cut to length; prompt: 3 s of another speaker. Prints
-markdown tables; asserts nothing about time (DESIGN.md, Benchmarks). Random weights cost the same compute as the
-released ones."""
+markdown tables; asserts nothing about time (DESIGN.md, Benchmarks)."""
 from __future__ import annotations
 
 import argparse
 import copy
 import functools
+import os
+import resource
 import statistics
 import sys
 import time
@@ -37,7 +52,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, peak_memory_mb, table  # noqa: E402
+from common import in_fresh_process, machine, peak_memory_mb, table, timed_peak  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 PROMPT_SECONDS = 3.0
@@ -166,22 +181,14 @@ def memory_setup(kind: str, seconds: float, threads: int | None, log_f0: torch.T
     return pipeline
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", default="4,10", help="comma-separated source lengths (s)")
-    parser.add_argument("--repeats", type=int, default=3, help="timed runs per path and length (median reported)")
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
-    parser.add_argument("--skip-memory", action="store_true", help="skip the peak-memory runs (fresh processes)")
-    args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    lengths = [float(s) for s in args.seconds.split(",") if s.strip()]
+# ------------------------------------------------------------------------------------------- vc section (issue 5)
+def vc_section(lengths: list[float], repeats: int, skip_memory: bool, threads: int) -> list[str]:
+    "Markdown blocks of the straightforward-vs-ours voice-conversion comparison."
     start = time.perf_counter()
     synthesizer, mms = build_models()
     params = sum(p.numel() for p in synthesizer.parameters()) / 1e6
     mms_params = sum(p.numel() for p in mms.parameters()) / 1e6
-    print(f"built models in {time.perf_counter() - start:.1f} s", file=sys.stderr)
-
+    print(f"vc: built models in {time.perf_counter() - start:.1f} s", file=sys.stderr)
     rows, checks, clips = [], [], None
     for seconds in lengths:
         source, prompt, source_path, prompt_path = source_and_prompt(seconds)
@@ -189,36 +196,297 @@ def main() -> None:
         log_f0 = shared_log_f0(source, prompt)
         pipelines = {kind: Pipeline(kind, synthesizer, mms, source, prompt, log_f0) for kind in PATHS}
         results, waveforms = {}, {}
-        timings = timed_runs(pipelines, args.repeats)
+        timings = timed_runs(pipelines, repeats)
         for kind in pipelines:
             synth_only, end_to_end, waveforms[kind] = timings[kind]
-            if args.skip_memory:
+            if skip_memory:
                 peak = "skipped"
             else:
-                _, added = peak_memory_mb(functools.partial(memory_setup, kind, seconds, args.threads, log_f0))
+                _, added = peak_memory_mb(functools.partial(memory_setup, kind, seconds, threads, log_f0))
                 peak = f"{added:.0f}"
             results[kind] = (synth_only, end_to_end)
-            rows.append([PATH_NAMES[kind], f"{seconds:g}", torch.get_num_threads(), f"{synth_only:.2f}",
+            rows.append([PATH_NAMES[kind], f"{seconds:g}", threads, f"{synth_only:.2f}",
                          f"{end_to_end:.2f}", f"{synth_only / seconds:.3f}", f"{end_to_end / seconds:.3f}", peak])
-            print(f"done: {kind}, {seconds:g} s", file=sys.stderr)
+            print(f"vc: done {kind}, {seconds:g} s", file=sys.stderr)
         difference = (waveforms["straightforward"] - waveforms["ours"]).abs().max().item()
         checks.append([f"{seconds:g}", f"{difference:.2e}", "yes" if difference <= TOLERANCE else "NO",
                        f"{results['straightforward'][0] / results['ours'][0]:.2f}x",
                        f"{results['straightforward'][1] / results['ours'][1]:.2f}x"])
+    return [
+        "### Voice conversion: official structure vs ours (issue 5)\n",
+        f"Synthesizer {params:.1f} M parameters, MMS-shaped wav2vec 2.0 {mms_params:.1f} M, random weights "
+        f"(seed {SEED}); source {clips[0]} repeated/cut to length, prompt {PROMPT_SECONDS:g} s of {clips[1]}. "
+        "F0 (YAAPT + normalize_f0) computed once per length and shared by both paths (not timed). "
+        f"Median of {repeats} interleaved runs after 1 warm-up; timed at noise_scale {TIMING_NOISE_SCALE}. "
+        "Peak memory = MB added by one end-to-end run in a fresh process.\n",
+        table(["path", "audio (s)", "torch threads", "synthesizer only (s)", "end to end incl. MMS (s)",
+               "RTF synthesizer", "RTF end to end", "peak added (MB)"], rows) + "\n",
+        table(["audio (s)", "max abs difference straightforward vs ours (noise_scale 0)", f"within {TOLERANCE:g}",
+               "speed-up ours/straightforward, synthesizer only", "speed-up ours/straightforward, end to end"],
+              checks) + "\n"]
 
+
+# ------------------------------------------------------------------------------------------ tts section (issue 7)
+TTS_SENTENCE = "The birch canoe slid on the smooth planks of the blue lake."   # 60 phoneme symbols
+SAMPLES_PER_FRAME = 320   # 16 kHz samples per 50 Hz MMS frame
+
+
+def _set_threads(threads: int) -> None:
+    torch.set_num_threads(threads)
+
+
+def _fold(model: torch.nn.Module) -> torch.nn.Module:
+    from hierspeech_nb.blocks import fold_weight_norm
+    fold_weight_norm(model)
+    return model.eval()
+
+
+def build_tts_models() -> tuple[torch.nn.Module, torch.nn.Module]:
+    "Full-size TTV and synthesizer, random weights from a fixed seed, weight norm folded, eval mode."
+    from hierspeech_nb.models import create_model
+    torch.manual_seed(SEED)
+    return _fold(create_model("ttv")), _fold(create_model("synthesizer"))
+
+
+def _prompt() -> torch.Tensor:
+    "[1, M]: 3 s of real speech (the prompt of the vc section)."
+    return source_and_prompt(PROMPT_SECONDS)[1]
+
+
+def tts_child(threads: int, repeats: int) -> dict:
+    "In a fresh process: TTV and synthesizer seconds (medians), output seconds, peak MB of one whole run."
+    from hierspeech_nb.pitch import clip_low_log_f0
+    from hierspeech_nb.ttv import prompt_mels, sentence_ids, ttv_infer
+    _set_threads(threads)
+    ttv, synthesizer = build_tts_models()
+    prompt = _prompt()
+    ids = sentence_ids(TTS_SENTENCE)[None]                             # [1, 2L+1] with blanks
+    lengths = torch.tensor([ids.shape[1]])
+
+    def stage_ttv():
+        with torch.inference_mode():
+            mel = prompt_mels(prompt)
+            return ttv_infer(ttv, ids, lengths, mel, generator=torch.Generator().manual_seed(SEED)), mel
+
+    def stage_synthesizer(predicted, mel):
+        with torch.inference_mode():
+            return synthesizer.convert(predicted.w2v, predicted.lengths, clip_low_log_f0(predicted.pitch), mel,
+                                       noise_scale=TIMING_NOISE_SCALE, generator=torch.Generator().manual_seed(SEED))
+
+    stage_synthesizer(*stage_ttv())                                    # warm-up
+    ttv_times, synth_times, peaks = [], [], []
+    for _ in range(repeats):
+        holder = {}
+
+        def whole():
+            start = time.perf_counter()
+            holder["ttv"] = stage_ttv()
+            holder["t"] = time.perf_counter() - start
+            return stage_synthesizer(*holder["ttv"])
+
+        seconds, peak, audio = timed_peak(whole)
+        ttv_times.append(holder["t"])
+        synth_times.append(seconds - holder["t"])
+        peaks.append(peak)
+    return {"symbols": (ids.shape[1] - 1) // 2, "audio": audio.shape[-1] / 16000,
+            "ttv": statistics.median(ttv_times), "synthesizer": statistics.median(synth_times), "peak": max(peaks),
+            "ttv_params": sum(p.numel() for p in ttv.parameters()) / 1e6}
+
+
+def tts_section(repeats: int, threads: int) -> list[str]:
+    result = in_fresh_process(functools.partial(tts_child, threads, repeats))
+    total = result["ttv"] + result["synthesizer"]
+    row = [result["symbols"], f"{result['audio']:.2f}", threads, f"{result['ttv']:.2f}",
+           f"{result['synthesizer']:.2f}", f"{total:.2f}", f"{total / result['audio']:.3f}", f"{result['peak']:.0f}"]
+    return ["### Text-to-speech, one 60-symbol sentence (issue 7)\n",
+            f"\"{TTS_SENTENCE}\"; full-size TTV ({result['ttv_params']:.1f} M) + synthesizer, random weights (seed "
+            f"{SEED}, so the durations and hence the output length are those of random weights), weight norm folded, "
+            f"prompt {PROMPT_SECONDS:g} s of real speech, noise scales 0.333 / 1.0. Median of {repeats} runs after 1 "
+            "warm-up, in a fresh process; TTV includes the prompt mel; peak = MB added by one whole run.\n",
+            table(["phoneme symbols", "output (s)", "torch threads", "TTV (s)", "synthesizer (s)", "total (s)",
+                   "RTF", "peak added (MB)"], [row]) + "\n"]
+
+
+# ------------------------------------------------------------------------------- sr + denoiser section (issue 8)
+def sr_child(threads: int, repeats: int, seconds: float) -> list[list]:
+    "In a fresh process: per model, (name, parameters M, median s, peak MB) on `seconds` of real 16 kHz speech."
+    from hierspeech_nb.denoiser import denoise
+    from hierspeech_nb.models import create_model
+    from hierspeech_nb.speechsr import super_resolve
+    _set_threads(threads)
+    torch.manual_seed(SEED)
+    x = source_and_prompt(seconds)[0]                                   # [1, N]
+    models = {"speechsr24k": _fold(create_model("speechsr24k")), "speechsr48k": _fold(create_model("speechsr48k")),
+              "denoiser": create_model("denoiser").eval()}
+    runs = {"speechsr24k": lambda: super_resolve(x, models["speechsr24k"], progress=False),
+            "speechsr48k": lambda: super_resolve(x, models["speechsr48k"], progress=False),
+            "denoiser": lambda: denoise(x, models["denoiser"], progress=False)}
+    results = []
+    for name, run in runs.items():
+        run()                                                           # warm-up
+        measured = [timed_peak(run) for _ in range(repeats)]
+        results.append([name, sum(p.numel() for p in models[name].parameters()) / 1e6,
+                        statistics.median(m[0] for m in measured), max(m[1] for m in measured)])
+    return results
+
+
+def sr_section(repeats: int, threads: int, seconds: float) -> list[str]:
+    results = in_fresh_process(functools.partial(sr_child, threads, repeats, seconds))
+    rows = [[name, f"{params:.2f}", f"{seconds:g}", threads, f"{median:.2f}", f"{median / seconds:.3f}", f"{peak:.0f}"]
+            for name, params, median, peak in results]
+    return ["### SpeechSR and denoiser (issue 8)\n",
+            f"Full-size models, random weights (seed {SEED}); SpeechSR weight norm folded, through `super_resolve` "
+            "(2 s output chunks); the denoiser through `denoise`. Input: real 16 kHz speech. Median of "
+            f"{repeats} runs after 1 warm-up, in a fresh process; s/s = compute seconds per second of 16 kHz input; "
+            "peak = MB added by one run (max over runs). bench/speechsr.py compares SpeechSR with the official "
+            "structure on the released weights.\n",
+            table(["model", "parameters (M)", "input (s)", "torch threads", "time (s)", "s per s of audio",
+                   "peak added (MB)"], rows) + "\n"]
+
+
+# ---------------------------------------------------------------------------------------- e2e section (issue 8)
+E2E_RATES = (16_000, 48_000)
+CALIBRATION_STEPS = 3   # TTV-only passes to choose length_scale
+
+
+def build_pipeline(task: str):
+    "HierSpeechPipeline with full-size random models for `task` ('tts' or 'vc') and SpeechSR 48k."
+    from hierspeech_nb.inference import HierSpeechPipeline
+    from hierspeech_nb.models import create_model
+    from hierspeech_nb.semantic import MMSFeatureExtractor, mms_300m_config
+    from transformers import Wav2Vec2Model
+    torch.manual_seed(SEED)
+    synthesizer = _fold(create_model("synthesizer"))
+    ttv = _fold(create_model("ttv")) if task == "tts" else None
+    mms = MMSFeatureExtractor(Wav2Vec2Model(mms_300m_config()), 7).eval() if task == "vc" else None
+    return HierSpeechPipeline(synthesizer=synthesizer, mms=mms, ttv=ttv,
+                              speechsr={48_000: _fold(create_model("speechsr48k"))})
+
+
+def _tts_length_scale(pipeline, prompt: torch.Tensor, seconds: float) -> float:
+    "length_scale that makes the random-weight TTV say TTS_SENTENCE in about `seconds`."
+    from hierspeech_nb.ttv import prompt_mels, sentence_ids, ttv_infer
+    ids = sentence_ids(TTS_SENTENCE)[None]
+    mel, scale = prompt_mels(prompt), 1.0
+
+    def duration(scale: float) -> float:
+        with torch.inference_mode():
+            predicted = ttv_infer(pipeline.ttv, ids, torch.tensor([ids.shape[1]]), mel, length_scale=scale,
+                                  generator=torch.Generator().manual_seed(SEED))
+        return int(predicted.lengths[0]) * SAMPLES_PER_FRAME / 16000
+
+    for _ in range(CALIBRATION_STEPS):      # frames = sum of ceil(w * scale): nearly proportional to the scale
+        scale *= seconds / duration(scale)
+    return scale
+
+
+def e2e_child(task: str, threads: int, repeats: int, lengths: tuple[float, ...]) -> list[list]:
+    "In a fresh process: per (length, rate), [output s, median s, peak MB] of pipeline.tts / .vc."
+    _set_threads(threads)
+    pipeline = build_pipeline(task)
+    prompt = _prompt()
+    calls = {}
+    for seconds in lengths:
+        if task == "tts":
+            scale = _tts_length_scale(pipeline, prompt, seconds)
+            for rate in E2E_RATES:
+                calls[seconds, rate] = functools.partial(pipeline.tts, TTS_SENTENCE, prompt, length_scale=scale,
+                                                         output_rate=rate, seed=SEED, progress=False)
+        else:
+            source = source_and_prompt(seconds)[0]
+            for rate in E2E_RATES:
+                calls[seconds, rate] = functools.partial(pipeline.vc, source, prompt, output_rate=rate, seed=SEED,
+                                                         progress=False)
+    calls[min(lengths), max(E2E_RATES)]()                               # warm-up (every model)
+    results = []
+    for (seconds, rate), call in calls.items():
+        measured = [timed_peak(call) for _ in range(repeats)]
+        audio, out_rate = measured[0][2]
+        results.append([seconds, rate, audio.shape[-1] / out_rate, statistics.median(m[0] for m in measured),
+                        max(m[1] for m in measured)])
+        print(f"e2e: done {task}, {seconds:g} s, {rate} Hz", file=sys.stderr)
+    return results
+
+
+def e2e_section(repeats: int, threads: int, lengths: tuple[float, ...]) -> list[str]:
+    rows = []
+    for task in ("tts", "vc"):
+        for seconds, rate, out_seconds, median, peak in in_fresh_process(
+                functools.partial(e2e_child, task, threads, repeats, lengths)):
+            rows.append([task.upper(), f"{seconds:g}", f"{out_seconds:.2f}", f"{rate // 1000} kHz", threads,
+                         f"{median:.2f}", f"{median / out_seconds:.3f}", f"{peak:.0f}"])
+    return ["### End to end (issue 8)\n",
+            "`HierSpeechPipeline.tts` / `.vc` with full-size random-weight models (synthesizer and TTV folded, "
+            "7-layer MMS-shaped extractor, SpeechSR 48k folded), denoise_ratio 0, prompt "
+            f"{PROMPT_SECONDS:g} s of real speech. VC includes YAAPT F0 of source and prompt, MMS and the synthesizer; "
+            f"TTS includes the phonemizer, TTV and the synthesizer on \"{TTS_SENTENCE}\" with length_scale chosen "
+            "so the random-weight durations give about the target length; 48 kHz adds SpeechSR. Median of "
+            f"{repeats} run(s) after 1 warm-up, one fresh process per task; RTF = compute s / output s; peak = MB "
+            "added by one call over the resident models.\n",
+            table(["task", "target (s)", "output (s)", "output rate", "torch threads", "time (s)", "RTF",
+                   "peak added (MB)"], rows) + "\n"]
+
+
+# ------------------------------------------------------------------------------------------------------- main
+SECTIONS = ("vc", "tts", "sr", "e2e")
+DEFAULTS = {"seconds": "4,10", "repeats": 2, "tts_repeats": 1, "sr_seconds": 4.0, "sr_repeats": 1,
+            "e2e_seconds": "4,10", "e2e_repeats": 1}
+QUICK = {"seconds": "4", "repeats": 2, "tts_repeats": 1, "sr_seconds": 2.0, "sr_repeats": 1,
+         "e2e_seconds": "4", "e2e_repeats": 1}
+
+
+def _floats(text: str) -> list[float]:
+    return [float(s) for s in text.split(",") if s.strip()]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections of {SECTIONS}")
+    parser.add_argument("--quick", action="store_true",
+                        help="short run: 4 s only, 1 repeat (2 interleaved for vc), SR on 2 s, "
+                             "no fresh-process memory runs for vc")
+    parser.add_argument("--seconds", default=None, help="vc: comma-separated source lengths (s)")
+    parser.add_argument("--repeats", type=int, default=None, help="vc: timed runs per path and length (median)")
+    parser.add_argument("--e2e-seconds", default=None, help="e2e: comma-separated target output lengths (s)")
+    parser.add_argument("--e2e-repeats", type=int, default=None, help="e2e: timed runs per configuration")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    parser.add_argument("--skip-memory", action="store_true", help="vc: skip the peak-memory runs (fresh processes)")
+    args = parser.parse_args()
+    sections = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = [s for s in sections if s not in SECTIONS]
+    if unknown:
+        raise ValueError(f"--only: unknown section(s) {unknown}; choose from {SECTIONS}, e.g. --only vc,e2e.")
+    settings = dict(QUICK if args.quick else DEFAULTS)
+    for key in ("seconds", "repeats", "e2e_seconds", "e2e_repeats"):
+        if getattr(args, key) is not None:
+            settings[key] = getattr(args, key)
+    skip_memory = args.skip_memory or args.quick
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    threads = torch.get_num_threads()
+    print(f"sections {sections}; settings {settings}; vc memory runs {'off' if skip_memory else 'on'}; "
+          f"{threads} torch threads; load average {os.getloadavg()[0]:.2f}", file=sys.stderr)
+    load_start, clock = os.getloadavg(), time.perf_counter()
+    blocks = []
+    if "vc" in sections:
+        blocks += vc_section(_floats(settings["seconds"]), settings["repeats"], skip_memory, threads)
+    if "tts" in sections:
+        blocks += tts_section(settings["tts_repeats"], threads)
+    if "sr" in sections:
+        blocks += sr_section(settings["sr_repeats"], threads, settings["sr_seconds"])
+    if "e2e" in sections:
+        blocks += e2e_section(settings["e2e_repeats"], threads, tuple(_floats(settings["e2e_seconds"])))
+    load_end = os.getloadavg()
+    usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    cpu_seconds = sum(u.ru_utime + u.ru_stime for u in usage)
     print(f"Machine: {machine()}\n")
-    print(f"Synthesizer {params:.1f} M parameters, MMS-shaped wav2vec 2.0 {mms_params:.1f} M, random weights "
-          f"(seed {SEED}); source {clips[0]} repeated/cut to length, prompt {PROMPT_SECONDS:g} s of {clips[1]}.")
-    print("F0 (YAAPT + normalize_f0) computed once per length and shared by both paths (not timed). "
-          f"Median of {args.repeats} interleaved runs after 1 warm-up; timed at noise_scale {TIMING_NOISE_SCALE}. "
-          "RTF = compute seconds / audio seconds. Peak memory = MB added by one end-to-end run in a fresh process. "
-          "Timings on a shared machine are noisy.\n")
-    print(table(["path", "audio (s)", "torch threads", "synthesizer only (s)", "end to end incl. MMS (s)",
-                 "RTF synthesizer", "RTF end to end", "peak added (MB)"], rows))
-    print()
-    print(table(["audio (s)", "max abs difference straightforward vs ours (noise_scale 0)", f"within {TOLERANCE:g}",
-                 "speed-up ours/straightforward, synthesizer only", "speed-up ours/straightforward, end to end"],
-                checks))
+    print(f"Settings: {'--quick' if args.quick else 'default'} {settings}; sections {', '.join(sections)}; "
+          f"wall time {time.perf_counter() - clock:.0f} s, CPU time {cpu_seconds:.0f} s (all processes); "
+          f"1-min load average {load_start[0]:.2f} at start, "
+          f"{load_end[0]:.2f} at end ({os.cpu_count()} logical CPUs; a load above that means shared cores). "
+          "RTF = compute seconds / audio seconds. Timings on a shared machine are noisy: compare ratios of the same "
+          "run.\n")
+    print("\n".join(blocks))
 
 
 if __name__ == "__main__":

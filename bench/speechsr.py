@@ -2,6 +2,13 @@
 
 Run from the repository root:  python bench/speechsr.py [--models speechsr48k,speechsr24k] [--seconds 4]
                                                          [--repeats 3] [--threads 2] [--skip-memory]
+                                                         [--quick] [--compile]
+
+`--quick`: 2 s of input, 1 repeat, no memory runs. `--compile` adds a third, opt-in path, "ours + torch.compile":
+our folded model with each Activation1d's phase filters frozen (the eager cache check graph-breaks under dynamo) and
+`torch.compile(model, dynamic=False)` (inductor, C++ through the system compiler). Its first call compiles (about a
+minute per model and input length on a 2-core CPU), and its output is checked against the straightforward path within
+the same tolerance; it is not the library's default path.
 
 Runtime: the defaults took 4 min on a 2-core CPU shared with other jobs (less on an idle one).
 
@@ -46,7 +53,9 @@ FACTORS = {"speechsr48k": 3.0, "speechsr24k": 1.5}   # hard-coded in the two off
 TOLERANCE = 1e-4                                       # golden README, SpeechSR section (atol, float32 interpolate)
 INPUT_RATE = 16_000
 PATHS = ("straightforward", "ours")
-PATH_NAMES = {"straightforward": "straightforward (official structure)", "ours": "ours (polyphase, folded)"}
+ALL_PATHS = PATHS + ("compiled",)   # "compiled" only with --compile
+PATH_NAMES = {"straightforward": "straightforward (official structure)", "ours": "ours (polyphase, folded)",
+              "compiled": "ours + torch.compile (opt-in)"}
 
 
 # ------------------------------------------------------------------ the straightforward path (official structure)
@@ -218,14 +227,27 @@ def build_ours(name: str) -> nn.Module:
 
 
 # ------------------------------------------------------------------------------------------------------ runs
+def compile_ours(model: nn.Module) -> nn.Module:
+    "torch.compile (inductor, static shapes) of our model, with each Activation1d's phase filters frozen."
+    from hierspeech_nb.blocks import Activation1d
+    for module in model.modules():
+        if isinstance(module, Activation1d):
+            # the eager cache checks buffer versions and pointers (graph breaks under dynamo): freeze it instead
+            filters = {key: value.clone() for key, value in module.polyphase_filters().items()}
+            module.polyphase_filters = functools.partial(dict, filters)   # a copy of the frozen dict each call
+    return torch.compile(model, dynamic=False)
+
+
 class Runner:
     "One path: the model and its grad-free context."
 
     def __init__(self, kind: str, name: str):
-        if kind not in PATHS:
-            raise ValueError(f"unknown path {kind!r}; choose one of {PATHS}.")
+        if kind not in ALL_PATHS:
+            raise ValueError(f"unknown path {kind!r}; choose one of {ALL_PATHS}.")
         self.kind = kind
         self.model = build_straightforward(name) if kind == "straightforward" else build_ours(name)
+        if kind == "compiled":
+            self.model = compile_ours(self.model)
         self.context = torch.no_grad if kind == "straightforward" else torch.inference_mode
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
@@ -257,7 +279,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per path (median reported)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (0 = torch's choice)")
     parser.add_argument("--skip-memory", action="store_true", help="skip the peak-memory runs (fresh processes)")
+    parser.add_argument("--compile", action="store_true",
+                        help="add the opt-in path 'ours + torch.compile' (compiling takes minutes on a busy CPU)")
+    parser.add_argument("--quick", action="store_true", help="short run: 2 s of input, 1 repeat, no memory runs")
     args = parser.parse_args()
+    if args.quick:
+        args.seconds, args.repeats, args.skip_memory = 2.0, 1, True
     if args.threads:
         torch.set_num_threads(args.threads)
     names = [n.strip() for n in args.models.split(",") if n.strip()]
@@ -266,33 +293,48 @@ def main() -> None:
         raise ValueError(f"--models: unknown {unknown}; choose from {sorted(CHECKPOINTS)}.")
     x = speech(args.seconds)
     rows, checks = [], []
+    kinds = PATHS + (("compiled",) if args.compile else ())
+    compile_rows = []
     for name in names:
-        paths = {kind: Runner(kind, name) for kind in PATHS}
+        paths = {kind: Runner(kind, name) for kind in kinds}
         golden = torch.load(SHARED / "reference" / "golden" / f"{name}_real.pt", weights_only=True)
+        first_call, outputs = {}, {}
+        for kind, path in paths.items():                                    # warm-up (compiles), kept
+            start = time.perf_counter()
+            outputs[kind] = path(x)
+            first_call[kind] = time.perf_counter() - start
+        # the compiled path has static shapes: the 2 s golden input would compile again, so it is checked
+        # against the straightforward output on the timed input instead
         golden_diff = {kind: (path(golden["input_16k"]) - golden["output"]).abs().max().item()
-                       for kind, path in paths.items()}
-        outputs = {kind: path(x) for kind, path in paths.items()}            # warm-up, kept for the comparison
-        times = {kind: [] for kind in PATHS}
+                       for kind, path in paths.items() if kind != "compiled"}
+        times = {kind: [] for kind in kinds}
         for _ in range(args.repeats):                                        # interleaved
             for kind, path in paths.items():
                 start = time.perf_counter()
                 path(x)
                 times[kind].append(time.perf_counter() - start)
         medians = {kind: statistics.median(t) for kind, t in times.items()}
-        for kind in PATHS:
-            if args.skip_memory:
+        for kind in kinds:
+            if args.skip_memory or kind == "compiled":
                 peak = "skipped"
             else:
                 _, added = peak_memory_mb(functools.partial(memory_setup, kind, name, args.seconds, args.threads))
                 peak = f"{added:.0f}"
             rows.append([name, PATH_NAMES[kind], f"{args.seconds:g}", torch.get_num_threads(),
-                         f"{medians[kind]:.2f}", f"{medians[kind] / args.seconds:.3f}", peak])
+                         f"{medians[kind]:.2f}", f"{medians[kind] / args.seconds:.3f}",
+                         f"{medians['straightforward'] / medians[kind]:.2f}x", peak])
             print(f"done: {name}, {kind}", file=sys.stderr)
-        mutual = (outputs["straightforward"] - outputs["ours"]).abs().max().item()
-        checks.append([name, f"{golden_diff['straightforward']:.1e}", f"{golden_diff['ours']:.1e}", f"{mutual:.1e}",
-                       f"{medians['straightforward'] / medians['ours']:.2f}x"])
+        mutual = {kind: (outputs["straightforward"] - outputs[kind]).abs().max().item() for kind in kinds}
+        checks.append([name, f"{golden_diff['straightforward']:.1e}", f"{golden_diff['ours']:.1e}",
+                       f"{mutual['ours']:.1e}", f"{medians['straightforward'] / medians['ours']:.2f}x"])
+        if args.compile:
+            compile_rows.append([name, f"{first_call['compiled']:.1f}", f"{first_call['ours']:.2f}",
+                                 f"{mutual['compiled']:.1e}",
+                                 f"{medians['ours'] / medians['compiled']:.2f}x",
+                                 f"{medians['straightforward'] / medians['compiled']:.2f}x"])
         for label, value in (("straightforward vs golden", golden_diff["straightforward"]),
-                             ("ours vs golden", golden_diff["ours"]), ("ours vs straightforward", mutual)):
+                             ("ours vs golden", golden_diff["ours"]), ("ours vs straightforward", mutual["ours"]),
+                             ("compiled vs straightforward", mutual.get("compiled", 0.0))):
             if value > TOLERANCE:
                 raise AssertionError(f"{name}: {label} differ by {value:.2e} > atol {TOLERANCE:g}")
 
@@ -301,12 +343,19 @@ def main() -> None:
           f"Median of {args.repeats} interleaved runs after 1 warm-up; s/s = compute seconds per second of audio. "
           "Peak memory = MB added by one run in a fresh process. Timings on a shared machine are noisy; the ratio "
           "of the same run is the figure that counts.\n")
-    print(table(["model", "path", "audio (s)", "torch threads", "time (s)", "s per s of audio", "peak added (MB)"],
-                rows))
+    print(table(["model", "path", "audio (s)", "torch threads", "time (s)", "s per s of audio",
+                 "speed-up vs straightforward", "peak added (MB)"], rows))
     print()
     print(table(["model", f"max abs diff straightforward vs golden (atol {TOLERANCE:g})",
                  "ours vs golden", "ours vs straightforward (timed input)", "speed-up ours/straightforward"],
                 checks))
+    if compile_rows:
+        print()
+        print("torch.compile (opt-in, inductor, static shapes; not the library default): the first call compiles "
+              "(C++ via the system compiler), later calls of the same input length reuse it.\n")
+        print(table(["model", "first call incl. compile (s)", "first call of ours, eager (s)",
+                     "max abs diff compiled vs straightforward", "speed-up compiled/ours",
+                     "speed-up compiled/straightforward"], compile_rows))
 
 
 if __name__ == "__main__":
