@@ -16,7 +16,7 @@ from .discriminators import HierSpeechDiscriminator, synthesizer_losses
 from .data import LengthBucketSampler, SpeechDataset, collate, make_dataloader, preprocess, read_filelist
 from .mas import maximum_path
 from .training import NonFiniteLossError, SynthesizerTask, Trainer, TrainerOptions
-from .ttv import TextToVec, text_to_speech
+from .ttv import TextToVec, TTVTask, text_to_speech
 from .speechsr import HighRateClips, SpeechSR, SpeechSRTask, super_resolve
 from .denoiser import as_prompt_denoiser, denoise
 from .inference import HierSpeechPipeline, save_wav

@@ -23,7 +23,7 @@ __all__ = ['logger', 'EXIT_OK', 'EXIT_BAD_INPUT', 'EXIT_NON_FINITE', 'EXIT_INTER
 
 # %% ../nbs/20_cli.ipynb
 EXIT_OK, EXIT_BAD_INPUT, EXIT_NON_FINITE, EXIT_INTERRUPTED = 0, 2, 3, 130
-TRAINABLE = ("synthesizer",)   # models `train` knows; TTV and SpeechSR join when their tasks exist
+TRAINABLE = ("synthesizer", "ttv")   # models `train` knows (their GANTask); SpeechSR joins when its task exists
 TINY = "tiny"                  # --config tiny: the CPU-sized config of notebook 00 (and tiny discriminators)
 
 
@@ -39,7 +39,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, type=Path, help="run folder: checkpoints, tensorboard, metrics")
     parser.add_argument("--cache-dir", type=Path, help="feature cache (default: OUT/cache)")
     parser.add_argument("--root", type=Path, help="base folder of relative paths in the filelists "
-                                                  "(default: the current folder)")
+                                                  "(default: the folder above each filelist's folder)")
     parser.add_argument("--eval-filelist", type=Path, help="held-out clips to evaluate on")
     parser.add_argument("--eval-clips", type=int, default=2, help="how many held-out clips to evaluate")
     parser.add_argument("--steps", type=int, default=100_000, help="total optimiser steps")
@@ -64,7 +64,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
 
 # %% ../nbs/20_cli.ipynb
 def _train_config(args: argparse.Namespace):
-    "The config named by --config, with a tiny discriminator for 'tiny'."
+    "The config named by --config, with a tiny discriminator for the tiny synthesizer."
     from hierspeech_nb.discriminators import DiscriminatorConfig
     if args.config != TINY and not Path(args.config).is_file():
         raise CommandError(f"--config {args.config}: no such file; pass a config.json or 'tiny'.")
@@ -72,7 +72,7 @@ def _train_config(args: argparse.Namespace):
         config = load_config(args.model, args.config)
     except (ValueError, TypeError) as error:
         raise CommandError(f"--config {args.config}: {error}") from None
-    if args.config == TINY:
+    if args.config == TINY and args.model == "synthesizer":
         config.train.extra.setdefault("discriminator", DiscriminatorConfig.tiny().to_dict())
     return config
 
@@ -88,6 +88,9 @@ def _check_train_arguments(args: argparse.Namespace) -> None:
     for name in ("steps", "log_every", "save_every", "keep_last", "eval_clips"):
         if getattr(args, name) < 1:
             raise CommandError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}.")
+    if args.model == "ttv" and args.max_frames is not None:
+        raise CommandError("--max-frames crops utterances, but the TTV aligns each whole transcript with its whole "
+                           "utterance; leave --max-frames out for ttv (filter long clips in the filelist instead).")
 
 # %% ../nbs/20_cli.ipynb
 def _mms(name: str, device: torch.device):
@@ -107,6 +110,7 @@ def run_train(args: argparse.Namespace) -> int:
     import torch.distributed as dist
     from hierspeech_nb.data import SpeechDataset, collate, make_dataloader, preprocess
     from hierspeech_nb.training import SynthesizerTask, Trainer, TrainerOptions, setup_distributed
+    from hierspeech_nb.ttv import TTVTask
     _check_train_arguments(args)
     config = _train_config(args)
     rank, world_size, device = setup_distributed(args.device)
@@ -121,19 +125,22 @@ def run_train(args: argparse.Namespace) -> int:
         del mms
     if world_size > 1:
         dist.barrier()
+    with_text = args.model == "ttv"                # the TTV also reads the phoneme ids of each transcript
     dataset = SpeechDataset(args.filelist, cache_dir, config.data, max_frames=args.max_frames, root=args.root,
-                            seed=config.train.seed, progress=False)
+                            with_text=with_text, seed=config.train.seed, progress=False)
     loader = make_dataloader(dataset, args.batch_size or config.train.batch_size, seed=config.train.seed,
                              num_replicas=world_size, rank=rank, num_workers=args.num_workers)
     eval_batches = []
     if args.eval_filelist is not None and rank == 0:
-        held_out = SpeechDataset(args.eval_filelist, cache_dir, config.data, root=args.root, progress=False)
+        held_out = SpeechDataset(args.eval_filelist, cache_dir, config.data, root=args.root, with_text=with_text,
+                                 progress=False)
         eval_batches = [collate([held_out[i]]) for i in range(min(args.eval_clips, len(held_out)))]
     options = TrainerOptions(out_dir=args.out, max_steps=args.steps, log_every=args.log_every,
                              eval_every=args.eval_every if eval_batches else 0, save_every=args.save_every,
                              keep_last=args.keep_last, grad_clip=args.grad_clip, precision=args.precision,
                              seed=args.seed, tensorboard=not args.no_tensorboard, progress=not args.no_progress)
-    trainer = Trainer(SynthesizerTask(config), options, device=device, init_checkpoint=args.init)
+    task = TTVTask(config) if args.model == "ttv" else SynthesizerTask(config)
+    trainer = Trainer(task, options, device=device, init_checkpoint=args.init)
     if args.resume is not None:
         trainer.resume(args.resume)
     if rank == 0:

@@ -29,6 +29,8 @@ from .style import STYLE_HIDDEN_CHANNELS, StyleEncoder
 from .synthesizer import _as_waveform, prepare_prompt, random_segments, slice_segments
 from .text import (NUM_SYMBOLS, PUNCTUATION, cleaned_text_to_ids, english_cleaners2, intersperse,
                                 symbol_to_id)
+from .models import create_model
+from .training import Evaluation, GANTask
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +45,8 @@ __all__ = ['logger', 'TEXT_HEADS', 'TEXT_LAYERS', 'TEXT_KERNEL_SIZE', 'TEXT_FFN_
            'rational_quadratic_spline', 'DDSConv', 'ElementwiseAffine', 'LogFlow', 'ConvFlow',
            'StochasticDurationPredictor', 'ResBlock1', 'PitchPredictor', 'TextToVec', 'build_ttv',
            'frame_log_likelihood', 'expand_to_frames', 'TTVOutput', 'ttv_training_forward', 'pitch_target',
-           'ttv_losses', 'durations_to_path', 'TTVInference', 'ttv_infer', 'split_sentences', 'sentence_ids',
-           'prompt_mels', 'text_to_speech']
+           'ttv_losses', 'ctc_targets', 'TTVTask', 'durations_to_path', 'TTVInference', 'ttv_infer', 'split_sentences',
+           'sentence_ids', 'prompt_mels', 'text_to_speech']
 
 # %% ../nbs/15_ttv.ipynb
 TEXT_HEADS = 4              # attention heads of the two text transformers
@@ -586,6 +588,53 @@ def ttv_losses(output: TTVOutput,
     }
     losses["total"] = losses["w2v"] + losses["kl"] + c_f0 * losses["f0"] + losses["dur"] + losses["ctc"]
     return losses
+
+# %% ../nbs/15_ttv.ipynb
+def ctc_targets(text_ids: torch.Tensor,        # int64 [B, L] phoneme ids, zero-padded
+                text_lengths: torch.Tensor,    # int64 [B]
+                add_blank: bool = True,        # data.add_blank: were blanks interspersed?
+                ) -> tuple[torch.Tensor, torch.Tensor]:   # (int64 [B, L'], int64 [B]) ids without blanks, lengths
+    "The CTC targets: the phoneme ids without the interspersed blanks [0, p1, 0, p2, ..., 0]."
+    if not add_blank:
+        return text_ids, text_lengths
+    return text_ids[:, 1::2], (text_lengths - 1) // 2
+
+
+class TTVTask(GANTask):
+    "Train the TTV with the shared `Trainer`: MAS training forward and `ttv_losses`, no discriminator."
+
+    def __init__(self, config,                       # a TTVConfig
+                 model_kwargs: dict | None = None):  # TextToVec width keywords (narrow demos); None = create_model
+        weights = {name: getattr(config.train, name) for name in ("c_mel", "c_kl", "c_f0")}
+        missing = [name for name, value in weights.items() if value is None]
+        if missing:
+            raise ValueError(f"TTVTask: train.{', train.'.join(missing)} is not set in the config; the TTV losses "
+                             "need c_mel, c_kl and c_f0 (released: 10, 0.1, 1; see released_config('ttv')).")
+        self.config, self.train, self.data = config, config.train, config.data
+        self.weights, self.model_kwargs = weights, model_kwargs
+
+    def build_generator(self) -> nn.Module:
+        if self.model_kwargs is None:
+            return create_model("ttv", self.config)
+        return TextToVec(self.config.model, self.config.data, **self.model_kwargs)
+
+    def forward(self, model, batch, generator):
+        "(TTVOutput, the loss targets) of one collated batch."
+        output = model(batch["w2v"], batch["lengths"], batch["text_ids"], batch["text_lengths"], batch["mel"],
+                       generator=generator)
+        ctc_text, ctc_lengths = ctc_targets(batch["text_ids"], batch["text_lengths"], self.data.add_blank)
+        return output, dict(w2v=batch["w2v"], log_f0=batch["log_f0"], ctc_text=ctc_text, ctc_lengths=ctc_lengths)
+
+    def generator_losses(self, output, discriminator):
+        output, targets = output
+        return ttv_losses(output, **targets, **self.weights)
+
+    def evaluate(self, model, batch, generator):
+        output, targets = self.forward(model, batch, generator)
+        losses = ttv_losses(output, **targets, **self.weights)
+        frames, tokens = int(batch["lengths"][0]), int(batch["text_lengths"][0])
+        return Evaluation(scalars={name: float(value) for name, value in losses.items()},
+                          images={"alignment/0": output.attention[0, :frames, :tokens].T.float().cpu()})
 
 # %% ../nbs/15_ttv.ipynb
 def durations_to_path(durations: torch.Tensor,   # float [B, 1, T_text] integer frames per token

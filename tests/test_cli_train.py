@@ -77,7 +77,7 @@ def test_bad_config_is_exit_code_2(tmp_path, filelist, caplog, content, message)
 
 def test_unknown_model_and_missing_options_are_usage_errors(capsys):
     with pytest.raises(SystemExit) as stop:
-        main(["train", "ttv", "--config", "tiny", "--filelist", "x", "--out", "y"])
+        main(["train", "denoiser", "--config", "tiny", "--filelist", "x", "--out", "y"])
     assert stop.value.code == 2 and "invalid choice" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["train", "synthesizer"])
