@@ -1,10 +1,13 @@
 """SpeechSR benchmark: 16 -> 48 / 24 kHz super-resolution with the released weights, official structure vs ours.
 
-Run from the repository root:  python bench/speechsr.py [--models speechsr48k,speechsr24k] [--seconds 4]
+Run from the repository root:  python bench/speechsr.py [--models speechsr48k,speechsr24k] [--seconds 2,4]
                                                          [--repeats 3] [--threads 2] [--skip-memory]
                                                          [--quick] [--compile]
 
-`--quick`: 2 s of input, 1 repeat, no memory runs. `--compile` adds a third, opt-in path, "ours + torch.compile":
+`--seconds` takes a comma-separated list of input lengths (default 2 and 4 s: the straightforward path slows down
+more than in proportion once its doubled-rate intermediate tensors outgrow glibc's 32 MB limit for reusing freed
+memory, about 2.7 s of input at 48 kHz, because every fresh tensor is then page-faulted in again; ours never builds
+them). `--quick`: 2 s of input, 1 repeat, no memory runs. `--compile` adds a third, opt-in path, "ours + torch.compile":
 our folded model with each Activation1d's phase filters frozen (the eager cache check graph-breaks under dynamo) and
 `torch.compile(model, dynamic=False)` (inductor, C++ through the system compiler). Its first call compiles (about a
 minute per model and input length on a 2-core CPU), and its output is checked against the straightforward path within
@@ -20,8 +23,13 @@ through HIERSPEECH_SHARED) and run on CPU:
   inference never removes it), the alias-free activation as replicate pad -> transposed Kaiser-sinc conv -> crop ->
   SnakeBeta -> replicate pad -> strided conv, and `F.interpolate(size=int(N * factor), mode='linear')`, under
   `torch.no_grad()`.
-- "ours": `hierspeech_nb.models.load_checkpoint(name, path, fold=True)` (weight norm folded) run in one pass under
-  `torch.inference_mode()`, where every `Activation1d` takes the polyphase fast path of notebook 05.
+- "ours, polyphase torch ops": `hierspeech_nb.models.load_checkpoint(name, path, fold=True)` (weight norm folded) run
+  in one pass under `torch.inference_mode()`, with every `Activation1d` on notebook 05's polyphase path built from
+  torch operations (`set_fused(model, False)`: two 6-tap depthwise filters per phase, SnakeBeta in place), the AMP
+  blocks channels-last.
+- "ours (default)": the same model with the library's default fast path: each activation is one pass of notebook
+  05's fused numba kernel (up x2 -> SnakeBeta with a polynomial sine -> down x2, channels innermost, tiles over the
+  threads), and the three AMP blocks, their mean, `activation_post` and `conv_post` stay channels-last.
 
 The input is real 16 kHz speech (data_samples/filelist.txt, first clip, repeated/cut to `--seconds`). Timed runs are
 interleaved (straightforward, ours, straightforward, ...) after one warm-up each, and the median is reported as
@@ -52,9 +60,10 @@ CHECKPOINTS = {"speechsr48k": "speechsr48k/G_100000.pth", "speechsr24k": "speech
 FACTORS = {"speechsr48k": 3.0, "speechsr24k": 1.5}   # hard-coded in the two official generator files
 TOLERANCE = 1e-4                                       # golden README, SpeechSR section (atol, float32 interpolate)
 INPUT_RATE = 16_000
-PATHS = ("straightforward", "ours")
+PATHS = ("straightforward", "polyphase", "ours")
 ALL_PATHS = PATHS + ("compiled",)   # "compiled" only with --compile
-PATH_NAMES = {"straightforward": "straightforward (official structure)", "ours": "ours (polyphase, folded)",
+PATH_NAMES = {"straightforward": "straightforward (official structure)",
+              "polyphase": "ours, polyphase torch ops (folded)", "ours": "ours (default: fused kernel, folded)",
               "compiled": "ours + torch.compile (opt-in)"}
 
 
@@ -246,6 +255,9 @@ class Runner:
             raise ValueError(f"unknown path {kind!r}; choose one of {ALL_PATHS}.")
         self.kind = kind
         self.model = build_straightforward(name) if kind == "straightforward" else build_ours(name)
+        if kind == "polyphase":
+            from hierspeech_nb.blocks import set_fused
+            set_fused(self.model, False)
         if kind == "compiled":
             self.model = compile_ours(self.model)
         self.context = torch.no_grad if kind == "straightforward" else torch.inference_mode
@@ -275,7 +287,7 @@ def memory_setup(kind: str, name: str, seconds: float, threads: int | None):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="speechsr48k,speechsr24k", help="comma-separated: speechsr48k, speechsr24k")
-    parser.add_argument("--seconds", type=float, default=4.0, help="input length (s of 16 kHz speech)")
+    parser.add_argument("--seconds", default="2,4", help="comma-separated input lengths (s of 16 kHz speech)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per path (median reported)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (0 = torch's choice)")
     parser.add_argument("--skip-memory", action="store_true", help="skip the peak-memory runs (fresh processes)")
@@ -284,18 +296,19 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="short run: 2 s of input, 1 repeat, no memory runs")
     args = parser.parse_args()
     if args.quick:
-        args.seconds, args.repeats, args.skip_memory = 2.0, 1, True
+        args.seconds, args.repeats, args.skip_memory = "2", 1, True
     if args.threads:
         torch.set_num_threads(args.threads)
     names = [n.strip() for n in args.models.split(",") if n.strip()]
     unknown = [n for n in names if n not in CHECKPOINTS]
     if unknown:
         raise ValueError(f"--models: unknown {unknown}; choose from {sorted(CHECKPOINTS)}.")
-    x = speech(args.seconds)
+    lengths = [float(v) for v in args.seconds.split(",") if v.strip()]
     rows, checks = [], []
     kinds = PATHS + (("compiled",) if args.compile else ())
     compile_rows = []
-    for name in names:
+    for name, seconds in [(name, seconds) for name in names for seconds in lengths]:
+        x = speech(seconds)
         paths = {kind: Runner(kind, name) for kind in kinds}
         golden = torch.load(SHARED / "reference" / "golden" / f"{name}_real.pt", weights_only=True)
         first_call, outputs = {}, {}
@@ -318,42 +331,44 @@ def main() -> None:
             if args.skip_memory or kind == "compiled":
                 peak = "skipped"
             else:
-                _, added = peak_memory_mb(functools.partial(memory_setup, kind, name, args.seconds, args.threads))
+                _, added = peak_memory_mb(functools.partial(memory_setup, kind, name, seconds, args.threads))
                 peak = f"{added:.0f}"
-            rows.append([name, PATH_NAMES[kind], f"{args.seconds:g}", torch.get_num_threads(),
-                         f"{medians[kind]:.2f}", f"{medians[kind] / args.seconds:.3f}",
+            rows.append([name, PATH_NAMES[kind], f"{seconds:g}", torch.get_num_threads(),
+                         f"{medians[kind]:.2f}", f"{medians[kind] / seconds:.3f}",
                          f"{medians['straightforward'] / medians[kind]:.2f}x", peak])
-            print(f"done: {name}, {kind}", file=sys.stderr)
+            print(f"done: {name}, {seconds:g} s, {kind}", file=sys.stderr)
         mutual = {kind: (outputs["straightforward"] - outputs[kind]).abs().max().item() for kind in kinds}
-        checks.append([name, f"{golden_diff['straightforward']:.1e}", f"{golden_diff['ours']:.1e}",
-                       f"{mutual['ours']:.1e}", f"{medians['straightforward'] / medians['ours']:.2f}x"])
+        checks.append([name, f"{seconds:g}", f"{golden_diff['straightforward']:.1e}", f"{golden_diff['polyphase']:.1e}",
+                       f"{golden_diff['ours']:.1e}", f"{mutual['ours']:.1e}",
+                       f"{medians['straightforward'] / medians['ours']:.2f}x"])
         if args.compile:
-            compile_rows.append([name, f"{first_call['compiled']:.1f}", f"{first_call['ours']:.2f}",
+            compile_rows.append([name, f"{seconds:g}", f"{first_call['compiled']:.1f}", f"{first_call['ours']:.2f}",
                                  f"{mutual['compiled']:.1e}",
                                  f"{medians['ours'] / medians['compiled']:.2f}x",
                                  f"{medians['straightforward'] / medians['compiled']:.2f}x"])
         for label, value in (("straightforward vs golden", golden_diff["straightforward"]),
+                             ("polyphase vs golden", golden_diff["polyphase"]),
                              ("ours vs golden", golden_diff["ours"]), ("ours vs straightforward", mutual["ours"]),
                              ("compiled vs straightforward", mutual.get("compiled", 0.0))):
             if value > TOLERANCE:
                 raise AssertionError(f"{name}: {label} differ by {value:.2e} > atol {TOLERANCE:g}")
 
     print(f"Machine: {machine()}\n")
-    print(f"Real released SpeechSR weights; input: {args.seconds:g} s of real 16 kHz speech (data_samples). "
+    print(f"Real released SpeechSR weights; input: {args.seconds} s of real 16 kHz speech (data_samples). "
           f"Median of {args.repeats} interleaved runs after 1 warm-up; s/s = compute seconds per second of audio. "
           "Peak memory = MB added by one run in a fresh process. Timings on a shared machine are noisy; the ratio "
           "of the same run is the figure that counts.\n")
     print(table(["model", "path", "audio (s)", "torch threads", "time (s)", "s per s of audio",
                  "speed-up vs straightforward", "peak added (MB)"], rows))
     print()
-    print(table(["model", f"max abs diff straightforward vs golden (atol {TOLERANCE:g})",
+    print(table(["model", "audio (s)", f"max abs diff straightforward vs golden (atol {TOLERANCE:g})", "polyphase vs golden",
                  "ours vs golden", "ours vs straightforward (timed input)", "speed-up ours/straightforward"],
                 checks))
     if compile_rows:
         print()
         print("torch.compile (opt-in, inductor, static shapes; not the library default): the first call compiles "
               "(C++ via the system compiler), later calls of the same input length reuse it.\n")
-        print(table(["model", "first call incl. compile (s)", "first call of ours, eager (s)",
+        print(table(["model", "audio (s)", "first call incl. compile (s)", "first call of ours, eager (s)",
                      "max abs diff compiled vs straightforward", "speed-up compiled/ours",
                      "speed-up compiled/straightforward"], compile_rows))
 

@@ -9,6 +9,8 @@ import logging
 import math
 from typing import Sequence
 
+import numba
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -17,12 +19,13 @@ logger = logging.getLogger(__name__)
 
 # %% auto 0
 __all__ = ['logger', 'ATTENTION_MASK_FILL', 'GELU_SIGMOID_SCALE', 'SNAKE_EPS', 'POLYPHASE_RATIO', 'POLYPHASE_KERNEL_SIZE',
-           'POLYPHASE_EDGE', 'POLYPHASE_MIN_LENGTH', 'sequence_mask', 'WeightNormHook', 'weight_norm',
+           'POLYPHASE_EDGE', 'POLYPHASE_MIN_LENGTH', 'FUSED_TILE', 'sequence_mask', 'WeightNormHook', 'weight_norm',
            'remove_weight_norm', 'fold_weight_norm', 'LayerNorm', 'relative_to_absolute', 'absolute_to_relative',
            'MultiHeadAttention', 'FFN', 'Encoder', 'gated_activation', 'get_padding', 'WN', 'SnakeBeta',
            'kaiser_sinc_filter1d', 'LowPassFilter1d', 'UpSample1d', 'DownSample1d', 'polyphase_filters',
-           'polyphase_activation_cl', 'to_channels_last', 'polyphase_activation1d', 'Activation1d', 'set_polyphase',
-           'AMPBlock1']
+           'polyphase_activation_cl', 'to_channels_last', 'polyphase_activation1d', 'fused_available',
+           'fused_activation_cl', 'Activation1d', 'set_polyphase', 'set_fused', 'conv_channels_last', 'AMPBlock1',
+           'amp_mean_cl']
 
 # %% ../nbs/05_building_blocks.ipynb
 def sequence_mask(
@@ -592,6 +595,115 @@ def polyphase_activation1d(x: torch.Tensor,            # float [B, C, T], T >= P
     return polyphase_activation_cl(to_channels_last(x), activation, filters).squeeze(2).contiguous()
 
 # %% ../nbs/05_building_blocks.ipynb
+# pi = _PI_A + _PI_B + _PI_C (Cody-Waite; cephes' split of pi/4, times 4): k * _PI_A, k * _PI_B exact for |k| < 2**15
+_PI_A, _PI_B, _PI_C = np.float32(3.140625), np.float32(9.67502593994140625e-4), np.float32(1.509957990978376432e-7)
+_INV_PI = np.float32(1 / math.pi)
+# Taylor coefficients of sin r = r (1 + r² (S3 + r² (S5 + ... + r² S13)))
+_S3, _S5, _S7, _S9, _S11, _S13 = (np.float32(c) for c in (-1 / 6, 1 / 120, -1 / 5_040, 1 / 362_880,
+                                                          -1 / 39_916_800, 1 / 6_227_020_800))
+# every fast-math licence but reassociation, which could undo the exact range reduction
+_FASTMATH = {"contract", "nnan", "ninf", "nsz", "arcp"}
+_CACHE = "__file__" in globals()   # numba caches compiled code beside a module file; a notebook cell has none
+FUSED_TILE = 256                   # outputs per work item: two (256 + 6) x C float32 buffers stay in cache
+
+
+@numba.njit(inline="always", fastmath=_FASTMATH)
+def _sin_squared(y):   # float32 -> float32
+    "sin²(y) from multiplications and additions only (so it vectorises): y = kπ + r, |r| <= π/2."
+    k = np.floor(y * _INV_PI + np.float32(0.5))
+    r = ((y - k * _PI_A) - k * _PI_B) - k * _PI_C
+    r2 = r * r
+    sine = r * (np.float32(1.0) + r2 * (_S3 + r2 * (_S5 + r2 * (_S7 + r2 * (_S9 + r2 * (_S11 + r2 * _S13))))))
+    return sine * sine
+
+
+@numba.njit(inline="always", fastmath=_FASTMATH)
+def _phase_snake(x, b, first, taps, alpha, inv_beta, row):  # x float32 [B, T, C]; row float32 [C], written
+    "row[c] = SnakeBeta(sum_k taps[k] · x[b, clamp(first + k), c]) for every channel c (clamping = replicate padding)."
+    last = x.shape[1] - 1
+    i0, i1, i2 = min(max(first, 0), last), min(max(first + 1, 0), last), min(max(first + 2, 0), last)
+    i3, i4, i5 = min(max(first + 3, 0), last), min(max(first + 4, 0), last), min(max(first + 5, 0), last)
+    for c in range(x.shape[2]):
+        u = (taps[0] * x[b, i0, c] + taps[1] * x[b, i1, c] + taps[2] * x[b, i2, c]
+             + taps[3] * x[b, i3, c] + taps[4] * x[b, i4, c] + taps[5] * x[b, i5, c])
+        row[c] = u + inv_beta[c] * _sin_squared(alpha[c] * u)
+
+
+@numba.njit(parallel=True, fastmath=_FASTMATH, nogil=True, cache=_CACHE)
+def _fused_snake_kernel(x,                    # float32 [B, T, C], channels innermost
+                        up_even, up_odd,      # float32 [6] phase filters of the ×2 upsampler
+                        down_odd, down_even,  # float32 [6] phase filters of the ÷2 low-pass
+                        alpha, inv_beta,      # float32 [C]: SnakeBeta's α and 1 / (β + ε)
+                        out,                  # float32 [B, T, C], written
+                        tile):                # outputs per work item
+    batch, length, channels = x.shape
+    last = length - 1
+    tiles = (length + tile - 1) // tile
+    for job in numba.prange(batch * tiles):   # work items spread over the threads
+        b, t0 = job // tiles, (job % tiles) * tile
+        t1 = min(t0 + tile, length)
+        span = t1 - t0 + 6                      # local row m holds phase sample j = t0 - 3 + m
+        z_even = np.empty((span, channels), dtype=np.float32)
+        z_odd = np.empty((span, channels), dtype=np.float32)
+        for m in range(span):
+            j = t0 - 3 + m
+            if j < 0:        # before the start, the doubled-rate signal repeats z[0] = z_even[0]
+                _phase_snake(x, b, -3, up_even, alpha, inv_beta, z_even[m])
+                z_odd[m, :] = z_even[m]
+            elif j > last:   # after the end, it repeats z[2T - 1] = z_odd[T - 1]
+                _phase_snake(x, b, last - 2, up_odd, alpha, inv_beta, z_odd[m])
+                z_even[m, :] = z_odd[m]
+            else:            # u_even[j] reads x[j-3 .. j+2], u_odd[j] reads x[j-2 .. j+3]
+                _phase_snake(x, b, j - 3, up_even, alpha, inv_beta, z_even[m])
+                _phase_snake(x, b, j - 2, up_odd, alpha, inv_beta, z_odd[m])
+        for q in range(t0, t1):   # y[q] = sum_k down_odd[k] z_odd[q+k-3] + down_even[k] z_even[q+k-2]
+            m = q - t0
+            for c in range(channels):
+                out[b, q, c] = (down_odd[0] * z_odd[m, c] + down_odd[1] * z_odd[m + 1, c]
+                                + down_odd[2] * z_odd[m + 2, c] + down_odd[3] * z_odd[m + 3, c]
+                                + down_odd[4] * z_odd[m + 4, c] + down_odd[5] * z_odd[m + 5, c]
+                                + down_even[0] * z_even[m + 1, c] + down_even[1] * z_even[m + 2, c]
+                                + down_even[2] * z_even[m + 3, c] + down_even[3] * z_even[m + 4, c]
+                                + down_even[4] * z_even[m + 5, c] + down_even[5] * z_even[m + 6, c])
+
+
+def fused_available(x: torch.Tensor,      # the activation's input
+                    activation: nn.Module,  # the activation, e.g. SnakeBeta(C)
+                    ) -> bool:
+    "Whether the fused kernel applies: SnakeBeta on a float32 CPU tensor."
+    return isinstance(activation, SnakeBeta) and x.device.type == "cpu" and x.dtype == torch.float32
+
+
+def _float32_array(t: torch.Tensor) -> np.ndarray:
+    return np.ascontiguousarray(t.detach().numpy(), dtype=np.float32)
+
+
+def fused_activation_cl(x4: torch.Tensor,                 # float32 [B, C, 1, T] on the CPU, ideally channels-last
+                        snake: SnakeBeta,                 # the activation
+                        filters: dict[str, torch.Tensor],  # from polyphase_filters (the edge weights are unused)
+                        ) -> torch.Tensor:                # float32 [B, C, 1, T], channels-last
+    "Up ×2 → SnakeBeta → down ×2 in one compiled pass over the input (CPU inference)."
+    if not fused_available(x4, snake):
+        raise ValueError(f"fused_activation_cl: needs SnakeBeta on a float32 CPU tensor, got "
+                         f"{type(snake).__name__} on a {x4.dtype} {x4.device.type} tensor; use "
+                         "polyphase_activation_cl (any device and dtype) instead.")
+    batch, channels, _, length = x4.shape
+    alpha, beta = snake.alpha.detach(), snake.beta.detach()
+    if snake.alpha_logscale:
+        alpha, beta = torch.exp(alpha), torch.exp(beta)
+    inv_beta = 1.0 / (beta + SNAKE_EPS)                                   # as SnakeBeta computes it
+    x_btc = np.ascontiguousarray(x4.detach().permute(0, 2, 3, 1)[:, 0].numpy())   # [B, T, C]: a view if channels-last
+    out = torch.empty(batch, length, channels, dtype=torch.float32)     # [B, T, C]
+    threads = torch.get_num_threads()   # the kernel uses as many threads as torch
+    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    _fused_snake_kernel(x_btc, *(_float32_array(filters[name]) for name in ("up_even", "up_odd", "down_odd",
+                                                                             "down_even")),
+                        _float32_array(alpha), _float32_array(inv_beta), out.numpy(), FUSED_TILE)
+    if torch.get_num_threads() != threads:   # numba's OpenMP pool, on its first start, resizes the team torch shares
+        torch.set_num_threads(threads)
+    return out.permute(0, 2, 1).unsqueeze(2)                             # [B, C, 1, T], channels-last
+
+# %% ../nbs/05_building_blocks.ipynb
 class Activation1d(nn.Module):
     "Anti-aliased activation: upsample ×2, apply `activation`, low-pass and downsample ×2."
 
@@ -604,6 +716,7 @@ class Activation1d(nn.Module):
         # the fast path is exact for ×2 with 12-tap filters only
         self.polyphase = (up_ratio == down_ratio == POLYPHASE_RATIO
                           and up_kernel_size == down_kernel_size == POLYPHASE_KERNEL_SIZE)
+        self.fused = True   # on the CPU in float32, the fused kernel; else the polyphase torch operations
         self._filters_key, self._filters = None, None
 
     def polyphase_filters(self) -> dict[str, torch.Tensor]:
@@ -623,10 +736,18 @@ class Activation1d(nn.Module):
         "Whether `forward(x)` runs the polyphase path: supported filters, autograd off, long enough input."
         return self.polyphase and not torch.is_grad_enabled() and x.shape[-1] >= POLYPHASE_MIN_LENGTH
 
+    def fast_forward_cl(self, x4: torch.Tensor,  # float [B, C, 1, T], channels-last
+                        scratch: torch.Tensor | None = None,  # work buffer of polyphase_activation_cl
+                        ) -> torch.Tensor:     # float [B, C, 1, T], channels-last
+        "The inference fast path: the fused kernel where it applies (CPU, float32, SnakeBeta), else polyphase."
+        if self.fused and fused_available(x4, self.act):
+            return fused_activation_cl(x4, self.act, self.polyphase_filters())
+        return polyphase_activation_cl(x4, self.act, self.polyphase_filters(), scratch)
+
     def forward(self, x: torch.Tensor,  # float [B, C, T]
                 ) -> torch.Tensor:      # float [B, C, T] (for equal up and down ratios)
         if self.takes_fast_path(x):
-            return polyphase_activation1d(x, self.act, self.polyphase_filters())
+            return self.fast_forward_cl(to_channels_last(x)).squeeze(2).contiguous()
         return self.reference_forward(x)
 
 
@@ -644,10 +765,22 @@ def set_polyphase(model: nn.Module,   # any module tree
             switched += 1
     return switched
 
+
+def set_fused(model: nn.Module,   # any module tree
+              enabled: bool,      # False = the polyphase torch operations even where the fused kernel applies
+              ) -> int:           # how many Activation1d modules were switched
+    "Choose the fused kernel (True) or the polyphase torch operations (False) as the fast path of every `Activation1d`."
+    switched = 0
+    for module in model.modules():
+        if isinstance(module, Activation1d):
+            module.fused = enabled
+            switched += 1
+    return switched
+
 # %% ../nbs/05_building_blocks.ipynb
-def _conv_channels_last(conv: nn.Conv1d,      # a 'same'-padded Conv1d, weight-normed or folded
-                        x4: torch.Tensor,     # float [B, C_in, 1, T], channels-last
-                        ) -> torch.Tensor:    # float [B, C_out, 1, T], channels-last
+def conv_channels_last(conv: nn.Conv1d,      # a 'same'-padded Conv1d, weight-normed or folded
+                       x4: torch.Tensor,     # float [B, C_in, 1, T], channels-last
+                       ) -> torch.Tensor:    # float [B, C_out, 1, T], channels-last
     "Run a Conv1d as a height-1 Conv2d on a channels-last tensor (oneDNN's faster layout on CPU)."
     found = _weight_norm_hook(conv, "weight")
     # the weight the module itself would use: the hook's g·v/‖v‖ (bit-identical to a folded layer), or the plain one
@@ -689,21 +822,35 @@ class AMPBlock1(nn.Module):
     def channels_last_forward(self, x: torch.Tensor,  # float [B, C, T]
                               ) -> torch.Tensor:      # float [B, C, T]
         "The same block with every tensor channels-last [B, C, 1, T] (one layout change in, one out; inference)."
-        x4 = to_channels_last(x)
+        return self.forward_cl(to_channels_last(x)).squeeze(2).contiguous()
+
+    def forward_cl(self, x4: torch.Tensor,  # float [B, C, 1, T], channels-last; not modified
+                   ) -> torch.Tensor:       # float [B, C, 1, T], channels-last, a new tensor
+        "The inference fast path on channels-last tensors, in and out (so a stage of blocks can stay channels-last)."
         batch, channels, _, length = x4.shape
-        # one work buffer for the six activations (allocating fresh memory costs page faults on a CPU)
-        scratch = torch.empty(batch, channels, 1, length + 1, dtype=x4.dtype, device=x4.device,
-                              memory_format=torch.channels_last)
+        scratch = None
+        if not all(a.fused and fused_available(x4, a.act) for a in self.activations):
+            # one work buffer for the polyphase activations (allocating fresh memory costs page faults on a CPU)
+            scratch = torch.empty(batch, channels, 1, length + 1, dtype=x4.dtype, device=x4.device,
+                                  memory_format=torch.channels_last)
         for k, (conv1, conv2) in enumerate(zip(self.convs1, self.convs2)):
-            hidden = polyphase_activation_cl(x4, self.activations[2 * k].act,
-                                             self.activations[2 * k].polyphase_filters(), scratch)
-            hidden = _conv_channels_last(conv1, hidden)
-            hidden = polyphase_activation_cl(hidden, self.activations[2 * k + 1].act,
-                                             self.activations[2 * k + 1].polyphase_filters(), scratch)
-            residual = _conv_channels_last(conv2, hidden)
+            hidden = self.activations[2 * k].fast_forward_cl(x4, scratch)
+            hidden = conv_channels_last(conv1, hidden)
+            hidden = self.activations[2 * k + 1].fast_forward_cl(hidden, scratch)
+            residual = conv_channels_last(conv2, hidden)
             x4 = x4 + residual if k == 0 else x4.add_(residual)   # never write into the caller's tensor
-        return x4.squeeze(2).contiguous()
+        return x4
 
     def remove_weight_norm(self) -> None:
         "Fold the weight norm of the six convolutions (fast inference path)."
         fold_weight_norm(self)
+
+
+def amp_mean_cl(blocks: Sequence[AMPBlock1],  # the K AMP blocks of a generator stage, all on the fast path
+                x4: torch.Tensor,             # float [B, C, 1, T], channels-last; not modified
+                ) -> torch.Tensor:            # float [B, C, 1, T], channels-last
+    "Mean of the blocks' outputs on one input, summed in order and divided by K, without leaving channels-last."
+    total = blocks[0].forward_cl(x4)
+    for block in blocks[1:]:
+        total.add_(block.forward_cl(x4))
+    return total.div_(len(blocks))

@@ -17,13 +17,14 @@ from .config import MODEL_NAMES, load_config
 logger = logging.getLogger(__name__)
 
 # %% auto 0
-__all__ = ['logger', 'EXIT_OK', 'EXIT_BAD_INPUT', 'EXIT_NON_FINITE', 'EXIT_INTERRUPTED', 'TRAINABLE', 'TINY', 'AUDIO_SUFFIXES',
-           'COMMANDS', 'CommandError', 'add_train_arguments', 'run_train', 'add_tts_arguments', 'add_vc_arguments',
-           'run_tts', 'run_vc', 'build_parser', 'main']
+__all__ = ['logger', 'EXIT_OK', 'EXIT_BAD_INPUT', 'EXIT_NON_FINITE', 'EXIT_INTERRUPTED', 'TRAINABLE', 'SPEECHSR', 'TINY',
+           'AUDIO_SUFFIXES', 'COMMANDS', 'CommandError', 'add_train_arguments', 'run_train', 'add_tts_arguments',
+           'add_vc_arguments', 'run_tts', 'run_vc', 'build_parser', 'main']
 
 # %% ../nbs/20_cli.ipynb
 EXIT_OK, EXIT_BAD_INPUT, EXIT_NON_FINITE, EXIT_INTERRUPTED = 0, 2, 3, 130
-TRAINABLE = ("synthesizer", "ttv")   # models `train` knows (their GANTask); SpeechSR joins when its task exists
+TRAINABLE = ("synthesizer", "ttv", "speechsr24k", "speechsr48k")   # models `train` knows (each has a GANTask)
+SPEECHSR = ("speechsr24k", "speechsr48k")   # trained from audio alone: no transcripts, MMS features or F0
 TINY = "tiny"                  # --config tiny: the CPU-sized config of notebook 00 (and tiny discriminators)
 
 
@@ -64,7 +65,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
 
 # %% ../nbs/20_cli.ipynb
 def _train_config(args: argparse.Namespace):
-    "The config named by --config, with a tiny discriminator for the tiny synthesizer."
+    "The config named by --config, with a tiny discriminator for the tiny synthesizer and SpeechSR."
     from hierspeech_nb.discriminators import DiscriminatorConfig
     if args.config != TINY and not Path(args.config).is_file():
         raise CommandError(f"--config {args.config}: no such file; pass a config.json or 'tiny'.")
@@ -72,7 +73,7 @@ def _train_config(args: argparse.Namespace):
         config = load_config(args.model, args.config)
     except (ValueError, TypeError) as error:
         raise CommandError(f"--config {args.config}: {error}") from None
-    if args.config == TINY and args.model == "synthesizer":
+    if args.config == TINY and args.model in ("synthesizer", *SPEECHSR):
         config.train.extra.setdefault("discriminator", DiscriminatorConfig.tiny().to_dict())
     return config
 
@@ -91,6 +92,9 @@ def _check_train_arguments(args: argparse.Namespace) -> None:
     if args.model == "ttv" and args.max_frames is not None:
         raise CommandError("--max-frames crops utterances, but the TTV aligns each whole transcript with its whole "
                            "utterance; leave --max-frames out for ttv (filter long clips in the filelist instead).")
+    if args.model in SPEECHSR and args.max_frames is not None:
+        raise CommandError(f"--max-frames does not apply to {args.model}: its crops are train.segment_size samples "
+                           "long; set that in the config instead.")
 
 # %% ../nbs/20_cli.ipynb
 def _mms(name: str, device: torch.device):
@@ -109,11 +113,14 @@ def run_train(args: argparse.Namespace) -> int:
     "`hierspeech-nb train`: preprocess, build the loader and train."
     import torch.distributed as dist
     from hierspeech_nb.data import SpeechDataset, collate, make_dataloader, preprocess
-    from hierspeech_nb.training import SynthesizerTask, Trainer, TrainerOptions, setup_distributed
+    from hierspeech_nb.training import SynthesizerTask, setup_distributed
     from hierspeech_nb.ttv import TTVTask
     _check_train_arguments(args)
     config = _train_config(args)
     rank, world_size, device = setup_distributed(args.device)
+    if args.model in SPEECHSR:
+        loader, eval_batches, task = _speechsr_data(args, config, rank, world_size)
+        return _fit(args, config, task, loader, eval_batches, device, rank)
     cache_dir = args.cache_dir or args.out / "cache"
     filelists = [args.filelist] + ([args.eval_filelist] if args.eval_filelist else [])
     if rank == 0:
@@ -135,11 +142,41 @@ def run_train(args: argparse.Namespace) -> int:
         held_out = SpeechDataset(args.eval_filelist, cache_dir, config.data, root=args.root, with_text=with_text,
                                  progress=False)
         eval_batches = [collate([held_out[i]]) for i in range(min(args.eval_clips, len(held_out)))]
+    task = TTVTask(config) if args.model == "ttv" else SynthesizerTask(config)
+    return _fit(args, config, task, loader, eval_batches, device, rank)
+
+
+def _speechsr_data(args: argparse.Namespace, config, rank: int, world_size: int):
+    "SpeechSR's loader (random crops at the output rate), held-out crops and task: the audio paths are all it needs."
+    from torch.utils.data import DataLoader
+    from hierspeech_nb.data import LengthBucketSampler, read_filelist
+    from hierspeech_nb.speechsr import HighRateClips, SpeechSRTask, collate_clips
+    rate, segment = config.data.sampling_rate, config.train.segment_size
+
+    def clips(filelist: Path, seed: int) -> HighRateClips:
+        try:
+            return HighRateClips([u.path for u in read_filelist(filelist, args.root)], rate, segment, seed=seed)
+        except (ValueError, FileNotFoundError) as error:
+            raise CommandError(f"{filelist}: {error}") from None
+
+    dataset = clips(args.filelist, config.train.seed)
+    sampler = LengthBucketSampler([segment] * len(dataset), args.batch_size or config.train.batch_size,
+                                  seed=config.train.seed, num_replicas=world_size, rank=rank)
+    loader = DataLoader(dataset, batch_sampler=sampler, collate_fn=collate_clips, num_workers=args.num_workers)
+    eval_batches = []
+    if args.eval_filelist is not None and rank == 0:
+        held_out = clips(args.eval_filelist, config.train.seed + 1)
+        eval_batches = [collate_clips([held_out[i]]) for i in range(min(args.eval_clips, len(held_out)))]
+    return loader, eval_batches, SpeechSRTask(config)
+
+
+def _fit(args: argparse.Namespace, config, task, loader, eval_batches, device, rank: int) -> int:
+    "Build the trainer for `task`, resume if asked, save the config beside the checkpoints and train."
+    from hierspeech_nb.training import Trainer, TrainerOptions
     options = TrainerOptions(out_dir=args.out, max_steps=args.steps, log_every=args.log_every,
                              eval_every=args.eval_every if eval_batches else 0, save_every=args.save_every,
                              keep_last=args.keep_last, grad_clip=args.grad_clip, precision=args.precision,
                              seed=args.seed, tensorboard=not args.no_tensorboard, progress=not args.no_progress)
-    task = TTVTask(config) if args.model == "ttv" else SynthesizerTask(config)
     trainer = Trainer(task, options, device=device, init_checkpoint=args.init)
     if args.resume is not None:
         trainer.resume(args.resume)

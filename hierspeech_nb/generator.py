@@ -14,7 +14,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .audio import HOP_LENGTH
-from .blocks import AMPBlock1, Activation1d, SnakeBeta, fold_weight_norm, get_padding, weight_norm
+from .blocks import (AMPBlock1, Activation1d, SnakeBeta, amp_mean_cl, fold_weight_norm, get_padding,
+                                  to_channels_last, weight_norm)
 from .config import SYNTH_FIXED_GIN_CHANNELS, SYNTH_FIXED_INTER_CHANNELS, SynthesizerModelConfig
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,9 @@ def amp_mean(blocks: Sequence[nn.Module],  # the K AMP blocks of one stage
              x: torch.Tensor,               # float [B, C, T]
              ) -> torch.Tensor:             # float [B, C, T]
     "Average of the blocks' outputs on the same input (summed in order, then divided by K, as the official code)."
+    if all(isinstance(block, AMPBlock1) and block.takes_fast_path(x) for block in blocks):
+        # inference: the whole stage stays channels-last (notebook 05), one layout change in and one out
+        return amp_mean_cl(blocks, to_channels_last(x)).squeeze(2).contiguous()
     total = blocks[0](x)
     for block in blocks[1:]:
         total = total + block(x)

@@ -18,7 +18,8 @@ from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
 from .audio import SAMPLE_RATE, load_audio, mel_spectrogram, resample
-from .blocks import AMPBlock1, Activation1d, SnakeBeta, weight_norm
+from .blocks import (AMPBlock1, Activation1d, SnakeBeta, amp_mean_cl, conv_channels_last,
+                                  to_channels_last, weight_norm)
 from .config import SpeechSRConfig
 from .discriminators import (DiscriminatorConfig, HierSpeechDiscriminator, discriminator_loss,
                                           feature_matching_loss, generator_adversarial_loss, loss_weights, mel_loss)
@@ -92,6 +93,11 @@ class SpeechSRGenerator(nn.Module):
     def refine(self, features: torch.Tensor,  # float [B, C, M] at the output rate, already interpolated
                ) -> torch.Tensor:             # float [B, 1, M] in (-1, 1)
         "Everything after the interpolation: mean of the AMP blocks, anti-aliased SnakeBeta, conv_post, tanh."
+        if all(block.takes_fast_path(features) for block in self.resblocks) and \
+                self.activation_post.takes_fast_path(features):
+            # inference: the same steps without leaving the channels-last layout (notebook 05)
+            x4 = self.activation_post.fast_forward_cl(amp_mean_cl(self.resblocks, to_channels_last(features)))
+            return torch.tanh(conv_channels_last(self.conv_post, x4)).squeeze(2)
         total = self.resblocks[0](features)
         for block in self.resblocks[1:]:
             total = total + block(features)                  # same summation order as the official loop

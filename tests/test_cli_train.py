@@ -81,3 +81,43 @@ def test_unknown_model_and_missing_options_are_usage_errors(capsys):
     assert stop.value.code == 2 and "invalid choice" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["train", "synthesizer"])
+
+
+# --- SpeechSR: trained from audio alone (notebooks 16 and 20) ---
+def train_speechsr(filelist: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    arguments = [str(COMMAND), "train", "speechsr48k", "--config", "tiny", "--filelist", str(filelist),
+                 "--root", str(REPO), "--out", str(out), "--batch-size", "2", "--save-every", "1", "--log-every", "1",
+                 "--no-progress", "--no-tensorboard", "--device", "cpu", *extra]
+    return subprocess.run(arguments, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+
+
+def test_train_speechsr_then_resume(tmp_path):
+    out, filelist = tmp_path / "sr", DATA_SAMPLES / "filelist_48k.txt"
+    first = train_speechsr(filelist, out, "--steps", "2", "--eval-filelist", str(filelist), "--eval-every", "1")
+    assert first.returncode == EXIT_OK, first.stderr[-3000:]
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["step_00000001.pt", "step_00000002.pt"]
+    config = json.loads((out / "config.json").read_text())
+    assert config["data"]["sampling_rate"] == 48_000
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert {"g/mel", "g/adversarial", "d/total"} <= set(next(r for r in records if "g/mel" in r))
+    assert any("eval/mel_l1" in r for r in records)
+    assert not (out / "cache").exists()                      # nothing preprocessed: audio is all SpeechSR reads
+    second = train_speechsr(filelist, out, "--steps", "3", "--resume", str(out))
+    assert second.returncode == EXIT_OK, second.stderr[-3000:]
+    assert torch.load(out / "checkpoints" / "step_00000003.pt", weights_only=True)["step"] == 3
+
+
+def test_train_speechsr_bad_input(tmp_path, caplog):
+    import soundfile as sf
+    clip = tmp_path / "blip.wav"                             # 0.1 s: shorter than one 0.2 s training crop
+    sf.write(clip, torch.zeros(4800).numpy(), 48_000)
+    short = tmp_path / "short.txt"
+    short.write_text(f"{clip}|a blip|x\n")
+    with caplog.at_level(logging.ERROR):
+        code = main(["train", "speechsr48k", "--config", "tiny", "--filelist", str(short), "--out",
+                     str(tmp_path / "run"), "--steps", "1", "--no-progress"])
+    assert code == EXIT_BAD_INPUT
+    assert "fewer than segment=9600" in caplog.text and "blip.wav" in caplog.text
+    assert main(["train", "speechsr48k", "--config", "tiny", "--filelist", str(short), "--out", str(tmp_path / "b"),
+                 "--max-frames", "24"]) == EXIT_BAD_INPUT   # the crop length lives in the config
