@@ -26,8 +26,9 @@ full-size-shaped MMS (`Wav2Vec2ForPreTraining(mms_300m_config())`, 317 M):
   (`set_polyphase(model, False)`: replicate pad, transposed conv, SnakeBeta, pad, strided conv), MMS runs all 24
   layers keeping every hidden state and reads index 7, the prompt is duplicated into two rows with denoise_ratio 0
   (as the official inference script does when no denoising is asked for), under `torch.no_grad()`.
-- "ours (inference path)": weight norm folded into plain weights (a copy of the same weights), which lets the AMP
-  blocks run channels-last with polyphase anti-aliased activations (notebook 05), the 7-layer
+- "ours (inference path)": weight norm folded into plain weights (a copy of the same weights), which lets each
+  generator stage's AMP blocks run channels-last with every anti-aliased activation as one pass of the fused
+  numba kernel (notebook 05), the 7-layer
   `MMSFeatureExtractor`, one prompt row, under `torch.inference_mode()`.
 
 F0 (YAAPT, the official tracker) is computed once per length and shared by both paths; it is not timed here
