@@ -24,6 +24,31 @@ def machine() -> str:
             f"threads; Python {platform.python_version()}")
 
 
+def minor_faults() -> int:
+    "Minor page faults of this process so far (each first touch of freshly mapped memory costs one)."
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def keep_freed_memory() -> bool:
+    """Ask glibc's malloc to keep freed memory in the process instead of handing it back to the OS at once.
+
+    By default glibc serves blocks above a (self-adjusting, at most 32 MB) threshold with fresh mmap and trims
+    the heap whenever more than twice that is free at its top, so a loop that frees and re-allocates large
+    tensors page-faults every fresh page in again. `mallopt(M_MMAP_THRESHOLD, 32 MB)` and
+    `mallopt(M_TRIM_THRESHOLD, 1 GB)` stop that for blocks up to 32 MB. Process-wide and permanent; returns
+    False (and changes nothing) where glibc is not the C library."""
+    import ctypes
+    import ctypes.util
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3   # glibc's malloc.h
+    return bool(mallopt(m_mmap_threshold, 32 << 20)) and bool(mallopt(m_trim_threshold, 1 << 30))
+
+
 def median_seconds(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) -> float:
     "Median wall time of `fn()` over `repeats` runs after `warmup` runs."
     for _ in range(warmup):

@@ -2,7 +2,7 @@
 
 Run from the repository root:  python bench/speechsr.py [--models speechsr48k,speechsr24k] [--seconds 2,4]
                                                          [--repeats 3] [--threads 2] [--skip-memory]
-                                                         [--quick] [--compile]
+                                                         [--quick] [--compile] [--keep-freed-memory]
 
 `--seconds` takes a comma-separated list of input lengths (default 2 and 4 s: the straightforward path slows down
 more than in proportion once its doubled-rate intermediate tensors outgrow glibc's 32 MB limit for reusing freed
@@ -12,6 +12,14 @@ our folded model with each Activation1d's phase filters frozen (the eager cache 
 `torch.compile(model, dynamic=False)` (inductor, C++ through the system compiler). Its first call compiles (about a
 minute per model and input length on a 2-core CPU), and its output is checked against the straightforward path within
 the same tolerance; it is not the library's default path.
+
+Page faults. The table counts the minor page faults of each timed run. With glibc's default malloc, large freed
+tensors go back to the operating system at once, so a path that allocates many of them pays a page fault for every
+4 kB it touches afresh; the straightforward path builds a dozen doubled-rate tensors per activation and spends much
+of its time there (ours reuses its buffers). `--keep-freed-memory` asks glibc, for the whole process and so for
+both paths, to keep up to 32 MB blocks (`mallopt`, bench/common.py): the straightforward path then runs faster and
+the speed-up is smaller, the share of it that is computation rather than memory traffic. Both are reported in the
+notes; the default is the process as a user gets it.
 
 Runtime: the defaults took 4 min on a 2-core CPU shared with other jobs (less on an idle one).
 
@@ -52,7 +60,7 @@ import torch.nn.functional as F
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, peak_memory_mb, table  # noqa: E402
+from common import keep_freed_memory, machine, minor_faults, peak_memory_mb, table  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("HIERSPEECH_SHARED", REPO.parent / "shared"))
@@ -294,7 +302,11 @@ def main() -> None:
     parser.add_argument("--compile", action="store_true",
                         help="add the opt-in path 'ours + torch.compile' (compiling takes minutes on a busy CPU)")
     parser.add_argument("--quick", action="store_true", help="short run: 2 s of input, 1 repeat, no memory runs")
+    parser.add_argument("--keep-freed-memory", action="store_true",
+                        help="glibc keeps freed blocks up to 32 MB in the process (both paths; see the docstring)")
     args = parser.parse_args()
+    if args.keep_freed_memory and not keep_freed_memory():
+        raise SystemExit("--keep-freed-memory: mallopt is not available (glibc only)")
     if args.quick:
         args.seconds, args.repeats, args.skip_memory = "2", 1, True
     if args.threads:
@@ -320,12 +332,13 @@ def main() -> None:
         # against the straightforward output on the timed input instead
         golden_diff = {kind: (path(golden["input_16k"]) - golden["output"]).abs().max().item()
                        for kind, path in paths.items() if kind != "compiled"}
-        times = {kind: [] for kind in kinds}
+        times, faults = {kind: [] for kind in kinds}, {kind: [] for kind in kinds}
         for _ in range(args.repeats):                                        # interleaved
             for kind, path in paths.items():
-                start = time.perf_counter()
+                first_fault, start = minor_faults(), time.perf_counter()
                 path(x)
                 times[kind].append(time.perf_counter() - start)
+                faults[kind].append(minor_faults() - first_fault)
         medians = {kind: statistics.median(t) for kind, t in times.items()}
         for kind in kinds:
             if args.skip_memory or kind == "compiled":
@@ -335,7 +348,8 @@ def main() -> None:
                 peak = f"{added:.0f}"
             rows.append([name, PATH_NAMES[kind], f"{seconds:g}", torch.get_num_threads(),
                          f"{medians[kind]:.2f}", f"{medians[kind] / seconds:.3f}",
-                         f"{medians['straightforward'] / medians[kind]:.2f}x", peak])
+                         f"{medians['straightforward'] / medians[kind]:.2f}x",
+                         f"{statistics.median(faults[kind]):,.0f}", peak])
             print(f"done: {name}, {seconds:g} s, {kind}", file=sys.stderr)
         mutual = {kind: (outputs["straightforward"] - outputs[kind]).abs().max().item() for kind in kinds}
         checks.append([name, f"{seconds:g}", f"{golden_diff['straightforward']:.1e}", f"{golden_diff['polyphase']:.1e}",
@@ -354,12 +368,15 @@ def main() -> None:
                 raise AssertionError(f"{name}: {label} differ by {value:.2e} > atol {TOLERANCE:g}")
 
     print(f"Machine: {machine()}\n")
-    print(f"Real released SpeechSR weights; input: {args.seconds} s of real 16 kHz speech (data_samples). "
+    allocator = ("glibc keeps freed blocks up to 32 MB (--keep-freed-memory)" if args.keep_freed_memory
+                 else "default malloc settings")
+    print(f"Real released SpeechSR weights; input: {args.seconds} s of real 16 kHz speech (data_samples); "
+          f"{allocator}. "
           f"Median of {args.repeats} interleaved runs after 1 warm-up; s/s = compute seconds per second of audio. "
           "Peak memory = MB added by one run in a fresh process. Timings on a shared machine are noisy; the ratio "
           "of the same run is the figure that counts.\n")
     print(table(["model", "path", "audio (s)", "torch threads", "time (s)", "s per s of audio",
-                 "speed-up vs straightforward", "peak added (MB)"], rows))
+                 "speed-up vs straightforward", "page faults per run", "peak added (MB)"], rows))
     print()
     print(table(["model", "audio (s)", f"max abs diff straightforward vs golden (atol {TOLERANCE:g})", "polyphase vs golden",
                  "ours vs golden", "ours vs straightforward (timed input)", "speed-up ours/straightforward"],

@@ -19,11 +19,11 @@ logger = logging.getLogger(__name__)
 
 # %% auto 0
 __all__ = ['logger', 'ATTENTION_MASK_FILL', 'GELU_SIGMOID_SCALE', 'SNAKE_EPS', 'POLYPHASE_RATIO', 'POLYPHASE_KERNEL_SIZE',
-           'POLYPHASE_EDGE', 'POLYPHASE_MIN_LENGTH', 'FUSED_TILE', 'sequence_mask', 'WeightNormHook', 'weight_norm',
-           'remove_weight_norm', 'fold_weight_norm', 'LayerNorm', 'relative_to_absolute', 'absolute_to_relative',
-           'MultiHeadAttention', 'FFN', 'Encoder', 'gated_activation', 'get_padding', 'WN', 'SnakeBeta',
-           'kaiser_sinc_filter1d', 'LowPassFilter1d', 'UpSample1d', 'DownSample1d', 'polyphase_filters',
-           'polyphase_activation_cl', 'to_channels_last', 'polyphase_activation1d', 'fused_available',
+           'POLYPHASE_EDGE', 'POLYPHASE_MIN_LENGTH', 'FUSED_TILE', 'FUSED_LANES', 'sequence_mask', 'WeightNormHook',
+           'weight_norm', 'remove_weight_norm', 'fold_weight_norm', 'LayerNorm', 'relative_to_absolute',
+           'absolute_to_relative', 'MultiHeadAttention', 'FFN', 'Encoder', 'gated_activation', 'get_padding', 'WN',
+           'SnakeBeta', 'kaiser_sinc_filter1d', 'LowPassFilter1d', 'UpSample1d', 'DownSample1d', 'polyphase_filters',
+           'polyphase_activation_cl', 'to_channels_last', 'polyphase_activation1d', 'fused_kernel', 'fused_available',
            'fused_activation_cl', 'Activation1d', 'set_polyphase', 'set_fused', 'conv_channels_last', 'AMPBlock1',
            'amp_mean_cl']
 
@@ -667,6 +667,66 @@ def _fused_snake_kernel(x,                    # float32 [B, T, C], channels inne
                                 + down_even[4] * z_even[m + 5, c] + down_even[5] * z_even[m + 6, c])
 
 
+FUSED_LANES = 16   # channels per SIMD block of the blocked kernel: one AVX-512 register of float32 (two AVX2)
+
+
+@numba.njit(inline="always", fastmath=_FASTMATH)
+def _phase_snake_lanes(x, b, first, taps, alpha, inv_beta, z, m, c0):  # z float32 [span, C]: row m written
+    "As `_phase_snake` for the channels c0 .. c0 + FUSED_LANES - 1, a loop of known length (one vector each)."
+    last = x.shape[1] - 1
+    i0, i1, i2 = min(max(first, 0), last), min(max(first + 1, 0), last), min(max(first + 2, 0), last)
+    i3, i4, i5 = min(max(first + 3, 0), last), min(max(first + 4, 0), last), min(max(first + 5, 0), last)
+    for lane in range(FUSED_LANES):
+        c = c0 + lane
+        u = (taps[0] * x[b, i0, c] + taps[1] * x[b, i1, c] + taps[2] * x[b, i2, c]
+             + taps[3] * x[b, i3, c] + taps[4] * x[b, i4, c] + taps[5] * x[b, i5, c])
+        z[m, c] = u + inv_beta[c] * _sin_squared(alpha[c] * u)
+
+
+@numba.njit(parallel=True, fastmath=_FASTMATH, nogil=True, cache=_CACHE)
+def _fused_snake_kernel_lanes(x, up_even, up_odd, down_odd, down_even, alpha, inv_beta, out, tile):
+    "`_fused_snake_kernel` (same arguments, same sums in the same order) for C a multiple of FUSED_LANES."
+    batch, length, channels = x.shape
+    last = length - 1
+    tiles = (length + tile - 1) // tile
+    for job in numba.prange(batch * tiles):
+        b, t0 = job // tiles, (job % tiles) * tile
+        t1 = min(t0 + tile, length)
+        span = t1 - t0 + 6
+        z_even = np.empty((span, channels), dtype=np.float32)
+        z_odd = np.empty((span, channels), dtype=np.float32)
+        for block in range(channels // FUSED_LANES):   # one block of channels at a time, through the whole tile
+            c0 = block * FUSED_LANES                     # (a stepped range here would cost a factor of ten)
+            for m in range(span):
+                j = t0 - 3 + m
+                if j < 0:
+                    _phase_snake_lanes(x, b, -3, up_even, alpha, inv_beta, z_even, m, c0)
+                    for c in range(c0, c0 + FUSED_LANES):
+                        z_odd[m, c] = z_even[m, c]
+                elif j > last:
+                    _phase_snake_lanes(x, b, last - 2, up_odd, alpha, inv_beta, z_odd, m, c0)
+                    for c in range(c0, c0 + FUSED_LANES):
+                        z_even[m, c] = z_odd[m, c]
+                else:
+                    _phase_snake_lanes(x, b, j - 3, up_even, alpha, inv_beta, z_even, m, c0)
+                    _phase_snake_lanes(x, b, j - 2, up_odd, alpha, inv_beta, z_odd, m, c0)
+            for q in range(t0, t1):
+                m = q - t0
+                for lane in range(FUSED_LANES):
+                    c = c0 + lane
+                    out[b, q, c] = (down_odd[0] * z_odd[m, c] + down_odd[1] * z_odd[m + 1, c]
+                                    + down_odd[2] * z_odd[m + 2, c] + down_odd[3] * z_odd[m + 3, c]
+                                    + down_odd[4] * z_odd[m + 4, c] + down_odd[5] * z_odd[m + 5, c]
+                                    + down_even[0] * z_even[m + 1, c] + down_even[1] * z_even[m + 2, c]
+                                    + down_even[2] * z_even[m + 3, c] + down_even[3] * z_even[m + 4, c]
+                                    + down_even[4] * z_even[m + 5, c] + down_even[5] * z_even[m + 6, c])
+
+
+def fused_kernel(channels: int):   # C of the activation's input
+    "The compiled kernel for C channels: the blocked one where C is a multiple of FUSED_LANES, else the general one."
+    return _fused_snake_kernel_lanes if channels % FUSED_LANES == 0 else _fused_snake_kernel
+
+
 def fused_available(x: torch.Tensor,      # the activation's input
                     activation: nn.Module,  # the activation, e.g. SnakeBeta(C)
                     ) -> bool:
@@ -681,7 +741,8 @@ def _float32_array(t: torch.Tensor) -> np.ndarray:
 def fused_activation_cl(x4: torch.Tensor,                 # float32 [B, C, 1, T] on the CPU, ideally channels-last
                         snake: SnakeBeta,                 # the activation
                         filters: dict[str, torch.Tensor],  # from polyphase_filters (the edge weights are unused)
-                        ) -> torch.Tensor:                # float32 [B, C, 1, T], channels-last
+                        out: torch.Tensor | None = None,  # float32 [B, C, 1, T] channels-last buffer to write, not x4
+                        ) -> torch.Tensor:                # float32 [B, C, 1, T], channels-last (`out` if given)
     "Up ×2 → SnakeBeta → down ×2 in one compiled pass over the input (CPU inference)."
     if not fused_available(x4, snake):
         raise ValueError(f"fused_activation_cl: needs SnakeBeta on a float32 CPU tensor, got "
@@ -693,15 +754,21 @@ def fused_activation_cl(x4: torch.Tensor,                 # float32 [B, C, 1, T]
         alpha, beta = torch.exp(alpha), torch.exp(beta)
     inv_beta = 1.0 / (beta + SNAKE_EPS)                                   # as SnakeBeta computes it
     x_btc = np.ascontiguousarray(x4.detach().permute(0, 2, 3, 1)[:, 0].numpy())   # [B, T, C]: a view if channels-last
-    out = torch.empty(batch, length, channels, dtype=torch.float32)     # [B, T, C]
+    if out is None:
+        out_btc = torch.empty(batch, length, channels, dtype=torch.float32)                    # [B, T, C]
+    elif (out.shape != x4.shape or out.dtype != torch.float32 or out.device.type != "cpu"
+          or not out.is_contiguous(memory_format=torch.channels_last) or out.data_ptr() == x4.data_ptr()):
+        raise ValueError(f"fused_activation_cl: out must be a float32 CPU channels-last tensor of the input's shape "
+                         f"{tuple(x4.shape)} and not the input itself; got {out.dtype} {tuple(out.shape)}.")
+    else:
+        out_btc = out.permute(0, 2, 3, 1)[:, 0]                          # [B, T, C], a contiguous view
     threads = torch.get_num_threads()   # the kernel uses as many threads as torch
     numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
-    _fused_snake_kernel(x_btc, *(_float32_array(filters[name]) for name in ("up_even", "up_odd", "down_odd",
-                                                                             "down_even")),
-                        _float32_array(alpha), _float32_array(inv_beta), out.numpy(), FUSED_TILE)
+    taps = (_float32_array(filters[name]) for name in ("up_even", "up_odd", "down_odd", "down_even"))
+    fused_kernel(channels)(x_btc, *taps, _float32_array(alpha), _float32_array(inv_beta), out_btc.numpy(), FUSED_TILE)
     if torch.get_num_threads() != threads:   # numba's OpenMP pool, on its first start, resizes the team torch shares
         torch.set_num_threads(threads)
-    return out.permute(0, 2, 1).unsqueeze(2)                             # [B, C, 1, T], channels-last
+    return out_btc.permute(0, 2, 1).unsqueeze(2)                         # [B, C, 1, T], channels-last
 
 # %% ../nbs/05_building_blocks.ipynb
 class Activation1d(nn.Module):
@@ -738,10 +805,11 @@ class Activation1d(nn.Module):
 
     def fast_forward_cl(self, x4: torch.Tensor,  # float [B, C, 1, T], channels-last
                         scratch: torch.Tensor | None = None,  # work buffer of polyphase_activation_cl
+                        out: torch.Tensor | None = None,      # output buffer of the fused kernel (x4's shape)
                         ) -> torch.Tensor:     # float [B, C, 1, T], channels-last
         "The inference fast path: the fused kernel where it applies (CPU, float32, SnakeBeta), else polyphase."
         if self.fused and fused_available(x4, self.act):
-            return fused_activation_cl(x4, self.act, self.polyphase_filters())
+            return fused_activation_cl(x4, self.act, self.polyphase_filters(), out)
         return polyphase_activation_cl(x4, self.act, self.polyphase_filters(), scratch)
 
     def forward(self, x: torch.Tensor,  # float [B, C, T]
@@ -825,18 +893,24 @@ class AMPBlock1(nn.Module):
         return self.forward_cl(to_channels_last(x)).squeeze(2).contiguous()
 
     def forward_cl(self, x4: torch.Tensor,  # float [B, C, 1, T], channels-last; not modified
+                   buffer: torch.Tensor | None = None,  # x4-shaped work buffer for the activations' outputs
                    ) -> torch.Tensor:       # float [B, C, 1, T], channels-last, a new tensor
         "The inference fast path on channels-last tensors, in and out (so a stage of blocks can stay channels-last)."
         batch, channels, _, length = x4.shape
+        # Work buffers, reused by all six activations: each output is read once, by the next convolution. Fresh
+        # memory for every step would cost page faults (the allocator hands large freed blocks back to the OS).
         scratch = None
-        if not all(a.fused and fused_available(x4, a.act) for a in self.activations):
-            # one work buffer for the polyphase activations (allocating fresh memory costs page faults on a CPU)
+        if all(a.fused and fused_available(x4, a.act) for a in self.activations):
+            if buffer is None:
+                buffer = torch.empty_like(x4, memory_format=torch.channels_last)
+        else:
+            buffer = None   # the polyphase path writes fresh outputs through its own scratch
             scratch = torch.empty(batch, channels, 1, length + 1, dtype=x4.dtype, device=x4.device,
                                   memory_format=torch.channels_last)
         for k, (conv1, conv2) in enumerate(zip(self.convs1, self.convs2)):
-            hidden = self.activations[2 * k].fast_forward_cl(x4, scratch)
+            hidden = self.activations[2 * k].fast_forward_cl(x4, scratch, buffer)
             hidden = conv_channels_last(conv1, hidden)
-            hidden = self.activations[2 * k + 1].fast_forward_cl(hidden, scratch)
+            hidden = self.activations[2 * k + 1].fast_forward_cl(hidden, scratch, buffer)
             residual = conv_channels_last(conv2, hidden)
             x4 = x4 + residual if k == 0 else x4.add_(residual)   # never write into the caller's tensor
         return x4
@@ -850,7 +924,8 @@ def amp_mean_cl(blocks: Sequence[AMPBlock1],  # the K AMP blocks of a generator 
                 x4: torch.Tensor,             # float [B, C, 1, T], channels-last; not modified
                 ) -> torch.Tensor:            # float [B, C, 1, T], channels-last
     "Mean of the blocks' outputs on one input, summed in order and divided by K, without leaving channels-last."
-    total = blocks[0].forward_cl(x4)
+    buffer = torch.empty_like(x4, memory_format=torch.channels_last)   # shared by the blocks' activations
+    total = blocks[0].forward_cl(x4, buffer)
     for block in blocks[1:]:
-        total.add_(block.forward_cl(x4))
+        total.add_(block.forward_cl(x4, buffer))
     return total.div_(len(blocks))
