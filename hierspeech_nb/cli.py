@@ -148,8 +148,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 def _speechsr_data(args: argparse.Namespace, config, rank: int, world_size: int):
     "SpeechSR's loader (random crops at the output rate), held-out crops and task: the audio paths are all it needs."
-    from torch.utils.data import DataLoader
-    from hierspeech_nb.data import LengthBucketSampler, read_filelist
+    from hierspeech_nb.data import make_dataloader, read_filelist
     from hierspeech_nb.speechsr import HighRateClips, SpeechSRTask, collate_clips
     rate, segment = config.data.sampling_rate, config.train.segment_size
 
@@ -160,9 +159,9 @@ def _speechsr_data(args: argparse.Namespace, config, rank: int, world_size: int)
             raise CommandError(f"{filelist}: {error}") from None
 
     dataset = clips(args.filelist, config.train.seed)
-    sampler = LengthBucketSampler([segment] * len(dataset), args.batch_size or config.train.batch_size,
-                                  seed=config.train.seed, num_replicas=world_size, rank=rank)
-    loader = DataLoader(dataset, batch_sampler=sampler, collate_fn=collate_clips, num_workers=args.num_workers)
+    loader = make_dataloader(dataset, args.batch_size or config.train.batch_size, seed=config.train.seed,
+                             num_replicas=world_size, rank=rank, num_workers=args.num_workers,
+                             collate_fn=collate_clips)
     eval_batches = []
     if args.eval_filelist is not None and rank == 0:
         held_out = clips(args.eval_filelist, config.train.seed + 1)

@@ -555,11 +555,12 @@ def make_dataloader(dataset: SpeechDataset,   # or any dataset with `lengths` an
                     num_workers: int = 0,     # DataLoader worker processes
                     drop_last: bool = False,
                     pin_memory: bool = False,  # page-locked batches for faster copies to a GPU
+                    collate_fn=collate,        # items -> batch; e.g. speechsr.collate_clips for HighRateClips
                     ) -> DataLoader:
     "A DataLoader with length-bucketed batches (`LengthBucketSampler`) and padded `collate`."
     sampler = LengthBucketSampler(dataset.lengths, batch_size, shuffle=shuffle, seed=seed,
                                   num_replicas=num_replicas, rank=rank, drop_last=drop_last)
-    return DataLoader(dataset, batch_sampler=sampler, collate_fn=collate, num_workers=num_workers,
+    return DataLoader(dataset, batch_sampler=sampler, collate_fn=collate_fn, num_workers=num_workers,
                       pin_memory=pin_memory)
 
 

@@ -325,6 +325,11 @@ class HighRateClips(Dataset):
     def __len__(self) -> int:
         return len(self.clips) * self.crops_per_clip
 
+    @property
+    def lengths(self) -> list[int]:
+        "Samples per item, for the length-bucketed sampler (`data.make_dataloader`): every crop is `segment` long."
+        return [self.segment] * len(self)
+
     def __getitem__(self, index: int) -> dict:   # {"audio": float [1, segment]}
         clip = self.clips[index % len(self.clips)]
         generator = torch.Generator().manual_seed(_crop_seed(self.seed, self.epoch, index))
