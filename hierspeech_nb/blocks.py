@@ -629,6 +629,17 @@ def _phase_snake(x, b, first, taps, alpha, inv_beta, row):  # x float32 [B, T, C
         row[c] = u + inv_beta[c] * _sin_squared(alpha[c] * u)
 
 
+@numba.njit(inline="always", fastmath=_FASTMATH)
+def _down_phases(z_odd, z_even, m, c, down_odd, down_even):  # z float32 [span, C], local row m = output q
+    "y[q] = sum_k down_odd[k] · z_odd[q+k-3] + down_even[k] · z_even[q+k-2] for channel c, from the tile buffers."
+    return (down_odd[0] * z_odd[m, c] + down_odd[1] * z_odd[m + 1, c]
+            + down_odd[2] * z_odd[m + 2, c] + down_odd[3] * z_odd[m + 3, c]
+            + down_odd[4] * z_odd[m + 4, c] + down_odd[5] * z_odd[m + 5, c]
+            + down_even[0] * z_even[m + 1, c] + down_even[1] * z_even[m + 2, c]
+            + down_even[2] * z_even[m + 3, c] + down_even[3] * z_even[m + 4, c]
+            + down_even[4] * z_even[m + 5, c] + down_even[5] * z_even[m + 6, c])
+
+
 @numba.njit(parallel=True, fastmath=_FASTMATH, nogil=True, cache=_CACHE)
 def _fused_snake_kernel(x,                    # float32 [B, T, C], channels innermost
                         up_even, up_odd,      # float32 [6] phase filters of the ×2 upsampler
@@ -656,15 +667,10 @@ def _fused_snake_kernel(x,                    # float32 [B, T, C], channels inne
             else:            # u_even[j] reads x[j-3 .. j+2], u_odd[j] reads x[j-2 .. j+3]
                 _phase_snake(x, b, j - 3, up_even, alpha, inv_beta, z_even[m])
                 _phase_snake(x, b, j - 2, up_odd, alpha, inv_beta, z_odd[m])
-        for q in range(t0, t1):   # y[q] = sum_k down_odd[k] z_odd[q+k-3] + down_even[k] z_even[q+k-2]
+        for q in range(t0, t1):
             m = q - t0
             for c in range(channels):
-                out[b, q, c] = (down_odd[0] * z_odd[m, c] + down_odd[1] * z_odd[m + 1, c]
-                                + down_odd[2] * z_odd[m + 2, c] + down_odd[3] * z_odd[m + 3, c]
-                                + down_odd[4] * z_odd[m + 4, c] + down_odd[5] * z_odd[m + 5, c]
-                                + down_even[0] * z_even[m + 1, c] + down_even[1] * z_even[m + 2, c]
-                                + down_even[2] * z_even[m + 3, c] + down_even[3] * z_even[m + 4, c]
-                                + down_even[4] * z_even[m + 5, c] + down_even[5] * z_even[m + 6, c])
+                out[b, q, c] = _down_phases(z_odd, z_even, m, c, down_odd, down_even)
 
 
 FUSED_LANES = 16   # channels per SIMD block of the blocked kernel: one AVX-512 register of float32 (two AVX2)
@@ -714,12 +720,7 @@ def _fused_snake_kernel_lanes(x, up_even, up_odd, down_odd, down_even, alpha, in
                 m = q - t0
                 for lane in range(FUSED_LANES):
                     c = c0 + lane
-                    out[b, q, c] = (down_odd[0] * z_odd[m, c] + down_odd[1] * z_odd[m + 1, c]
-                                    + down_odd[2] * z_odd[m + 2, c] + down_odd[3] * z_odd[m + 3, c]
-                                    + down_odd[4] * z_odd[m + 4, c] + down_odd[5] * z_odd[m + 5, c]
-                                    + down_even[0] * z_even[m + 1, c] + down_even[1] * z_even[m + 2, c]
-                                    + down_even[2] * z_even[m + 3, c] + down_even[3] * z_even[m + 4, c]
-                                    + down_even[4] * z_even[m + 5, c] + down_even[5] * z_even[m + 6, c])
+                    out[b, q, c] = _down_phases(z_odd, z_even, m, c, down_odd, down_even)
 
 
 def fused_kernel(channels: int):   # C of the activation's input
