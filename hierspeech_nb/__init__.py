@@ -12,7 +12,8 @@ from .semantic import extract_semantic_features, load_mms
 from .pitch import get_f0, normalize_f0
 from .models import create_model, load_checkpoint
 from .synthesizer import SynthesizerTrn, voice_conversion
-from .discriminators import HierSpeechDiscriminator, synthesizer_losses
+from .discriminators import HierSpeechDiscriminator
+from .losses import synthesizer_losses
 from .data import LengthBucketSampler, SpeechDataset, collate, make_dataloader, preprocess, read_filelist
 from .mas import maximum_path
 from .training import NonFiniteLossError, SynthesizerTask, Trainer, TrainerOptions

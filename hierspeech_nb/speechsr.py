@@ -21,8 +21,9 @@ from .audio import SAMPLE_RATE, load_audio, mel_spectrogram, resample
 from .blocks import (AMPBlock1, Activation1d, SnakeBeta, amp_mean_cl, conv_channels_last,
                                   to_channels_last, weight_norm)
 from .config import SpeechSRConfig
-from .discriminators import (DiscriminatorConfig, HierSpeechDiscriminator, discriminator_loss,
-                                          feature_matching_loss, generator_adversarial_loss, loss_weights, mel_loss)
+from .discriminators import DiscriminatorConfig, HierSpeechDiscriminator
+from .losses import (discriminator_loss, feature_matching_loss, generator_adversarial_loss, loss_weights,
+                                  mel_loss)
 from .training import Evaluation, GANTask
 
 logger = logging.getLogger(__name__)

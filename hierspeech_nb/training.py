@@ -27,8 +27,8 @@ from tqdm.auto import tqdm
 
 from .audio import SAMPLE_RATE, mel_spectrogram
 from .config import TrainConfig
-from .discriminators import (build_discriminator, discriminator_loss, mel_loss,
-                                          synthesizer_losses)
+from .discriminators import build_discriminator
+from .losses import discriminator_loss, mel_loss, synthesizer_losses
 from .models import check_state_dict, create_model, read_state_dict
 from .synthesizer import synthesizer_training_forward
 
