@@ -30,8 +30,8 @@ logger = logging.getLogger(__name__)
 __all__ = ['logger', 'MEL_DECODER_HEADS', 'MEL_DECODER_LAYERS', 'MEL_DECODER_KERNEL', 'MEL_DECODER_DROPOUT', 'MIN_PROMPT_SECONDS',
            'PROMPT_REPLICATE_SECONDS', 'SILENCE_PEAK', 'SOURCE_PAD_MULTIPLE', 'MMS_CHUNK_FRAMES', 'MMS_CONTEXT_FRAMES',
            'MelDecoder', 'SynthesizerTrn', 'build_synthesizer', 'SynthesizerOutput', 'random_segments',
-           'slice_segments', 'synthesizer_training_forward', 'prepare_prompt', 'semantic_features_in_chunks',
-           'voice_conversion']
+           'slice_segments', 'synthesizer_training_forward', 'as_waveform', 'prepare_prompt',
+           'semantic_features_in_chunks', 'voice_conversion']
 
 # %% ../nbs/10_synthesizer.ipynb
 MEL_DECODER_HEADS, MEL_DECODER_LAYERS, MEL_DECODER_KERNEL = 2, 2, 5   # fixed by the official SynthesizerTrn
@@ -249,7 +249,7 @@ MMS_CHUNK_FRAMES = 1500                    # 30 s of 50 Hz frames per MMS pass
 MMS_CONTEXT_FRAMES = 50                    # 1 s of real audio on each side of a chunk
 
 
-def _as_waveform(audio, name: str) -> torch.Tensor:  # path, or float tensor [T], [1, T], [1, 1, T] at 16 kHz
+def as_waveform(audio, name: str) -> torch.Tensor:  # path, or float tensor [T], [1, T], [1, 1, T] at 16 kHz
     "A path or tensor as mono float32 [1, T] at 16 kHz."
     if isinstance(audio, (str, Path)):
         return load_audio(audio)
@@ -319,8 +319,8 @@ def voice_conversion(source,                        # path, or float tensor [T] 
         raise ValueError(f"mms gives {mms.hidden_size}-d features but the synthesizer reads "
                          f"{synthesizer.enc_p_l.src_channels}-d ones (MMS-300m layer 7); load it with "
                          "hierspeech_nb.load_mms('facebook/mms-300m').")
-    source_wav = _as_waveform(source, "source")
-    prompt_wav = _as_waveform(prompt, "prompt")
+    source_wav = as_waveform(source, "source")
+    prompt_wav = as_waveform(prompt, "prompt")
     prompt_audio = prepare_prompt(prompt_wav)
     padded_source = pad_to_frames(source_wav, SOURCE_PAD_MULTIPLE)                    # [1, N1]
     log_f0 = normalize_f0(get_f0(padded_source, method=f0_method, progress=False),

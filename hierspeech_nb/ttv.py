@@ -26,7 +26,7 @@ from .flows import BiTFlow, Flip, STYLE_CHANNELS
 from .mas import maximum_path
 from .pitch import F0_FRAMES_PER_FEATURE, clip_low_log_f0
 from .style import STYLE_HIDDEN_CHANNELS, StyleEncoder
-from .synthesizer import _as_waveform, prepare_prompt, random_segments, slice_segments
+from .synthesizer import as_waveform, prepare_prompt, random_segments, slice_segments
 from .text import (NUM_SYMBOLS, PUNCTUATION, cleaned_text_to_ids, english_cleaners2, intersperse,
                                 symbol_to_id)
 from .models import create_model
@@ -733,7 +733,7 @@ def prompt_mels(prompt,                          # path, or float tensor [T] / [
                 device: torch.device | str = "cpu",
                 ) -> torch.Tensor:               # float [P, 80, T_p], P = 1, or 2 = (original, denoised)
     "The prompt's log-mel (replicated to >= 3 s), with the denoised prompt as a second row if asked."
-    prompt_audio = prepare_prompt(_as_waveform(prompt, "prompt"))               # [1, N]
+    prompt_audio = prepare_prompt(as_waveform(prompt, "prompt"))               # [1, N]
     if denoise_ratio > 0:
         if denoiser is None:
             raise ValueError("denoise_ratio > 0 needs a `denoiser` callable (e.g. the MP-SENet denoiser); "
