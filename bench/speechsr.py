@@ -18,8 +18,8 @@ tensors go back to the operating system at once, so a path that allocates many o
 4 kB it touches afresh; the straightforward path builds a dozen doubled-rate tensors per activation and spends much
 of its time there (ours reuses its buffers). `--keep-freed-memory` asks glibc, for the whole process and so for
 both paths, to keep up to 32 MB blocks (`mallopt`, bench/common.py): the straightforward path then runs faster and
-the speed-up is smaller, the share of it that is computation rather than memory traffic. Both are reported in the
-notes; the default is the process as a user gets it.
+the speed-up is smaller, the share of it that is computation rather than memory traffic. Run both to separate the
+two effects; the default is the process as a user gets it.
 
 Runtime: the defaults took 4 min on a 2-core CPU shared with other jobs (less on an idle one).
 

@@ -893,6 +893,10 @@ class AMPBlock1(nn.Module):
         "The same block with every tensor channels-last [B, C, 1, T] (one layout change in, one out; inference)."
         return self.forward_cl(to_channels_last(x)).squeeze(2).contiguous()
 
+    def all_fused(self, x4: torch.Tensor) -> bool:
+        "Whether every activation of the block runs the fused kernel on `x4` (then they can share one buffer)."
+        return all(a.fused and fused_available(x4, a.act) for a in self.activations)
+
     def forward_cl(self, x4: torch.Tensor,  # float [B, C, 1, T], channels-last; not modified
                    buffer: torch.Tensor | None = None,  # x4-shaped work buffer for the activations' outputs
                    ) -> torch.Tensor:       # float [B, C, 1, T], channels-last, a new tensor
@@ -901,7 +905,7 @@ class AMPBlock1(nn.Module):
         # Work buffers, reused by all six activations: each output is read once, by the next convolution. Fresh
         # memory for every step would cost page faults (the allocator hands large freed blocks back to the OS).
         scratch = None
-        if all(a.fused and fused_available(x4, a.act) for a in self.activations):
+        if self.all_fused(x4):
             if buffer is None:
                 buffer = torch.empty_like(x4, memory_format=torch.channels_last)
         else:
@@ -925,7 +929,8 @@ def amp_mean_cl(blocks: Sequence[AMPBlock1],  # the K AMP blocks of a generator 
                 x4: torch.Tensor,             # float [B, C, 1, T], channels-last; not modified
                 ) -> torch.Tensor:            # float [B, C, 1, T], channels-last
     "Mean of the blocks' outputs on one input, summed in order and divided by K, without leaving channels-last."
-    buffer = torch.empty_like(x4, memory_format=torch.channels_last)   # shared by the blocks' activations
+    shared = all(block.all_fused(x4) for block in blocks)              # one buffer for all their activations
+    buffer = torch.empty_like(x4, memory_format=torch.channels_last) if shared else None
     total = blocks[0].forward_cl(x4, buffer)
     for block in blocks[1:]:
         total.add_(block.forward_cl(x4, buffer))
