@@ -731,8 +731,10 @@ def fused_kernel(channels: int):   # C of the activation's input
 def fused_available(x: torch.Tensor,      # the activation's input
                     activation: nn.Module,  # the activation, e.g. SnakeBeta(C)
                     ) -> bool:
-    "Whether the fused kernel applies: SnakeBeta on a float32 CPU tensor."
-    return isinstance(activation, SnakeBeta) and x.device.type == "cpu" and x.dtype == torch.float32
+    "Whether the fused kernel applies: SnakeBeta on a float32 CPU tensor, outside `torch.compile`."
+    # the compiler cannot trace into numba; while it traces, the polyphase torch operations run (and compile) instead
+    return (isinstance(activation, SnakeBeta) and x.device.type == "cpu" and x.dtype == torch.float32
+            and not torch.compiler.is_compiling())
 
 
 def _float32_array(t: torch.Tensor) -> np.ndarray:
@@ -746,9 +748,10 @@ def fused_activation_cl(x4: torch.Tensor,                 # float32 [B, C, 1, T]
                         ) -> torch.Tensor:                # float32 [B, C, 1, T], channels-last (`out` if given)
     "Up ×2 → SnakeBeta → down ×2 in one compiled pass over the input (CPU inference)."
     if not fused_available(x4, snake):
-        raise ValueError(f"fused_activation_cl: needs SnakeBeta on a float32 CPU tensor, got "
-                         f"{type(snake).__name__} on a {x4.dtype} {x4.device.type} tensor; use "
-                         "polyphase_activation_cl (any device and dtype) instead.")
+        raise ValueError(f"fused_activation_cl: needs SnakeBeta on a float32 CPU tensor outside torch.compile, got "
+                         f"{type(snake).__name__} on a {x4.dtype} {x4.device.type} tensor"
+                         f"{' while compiling' if torch.compiler.is_compiling() else ''}; use "
+                         "polyphase_activation_cl (any device and dtype, compiles) instead.")
     batch, channels, _, length = x4.shape
     alpha, beta = snake.alpha.detach(), snake.beta.detach()
     if snake.alpha_logscale:
