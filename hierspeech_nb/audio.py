@@ -20,8 +20,8 @@ logger = logging.getLogger(__name__)
 
 # %% auto 0
 __all__ = ['logger', 'SAMPLE_RATE', 'HOP_LENGTH', 'N_FFT', 'WIN_LENGTH', 'N_MELS', 'MEL_LOG_FLOOR', 'KAISER_BETA',
-           'KAISER_LOWPASS_WIDTH', 'KAISER_ROLLOFF', 'resample', 'load_audio', 'pad_to_frames', 'linear_spectrogram',
-           'mel_filterbank', 'mel_spectrogram']
+           'KAISER_LOWPASS_WIDTH', 'KAISER_ROLLOFF', 'resample', 'load_audio', 'as_mono_clip', 'pad_to_frames',
+           'linear_spectrogram', 'mel_filterbank', 'mel_spectrogram']
 
 # %% ../nbs/01_audio.ipynb
 SAMPLE_RATE = 16_000   # Hz, the rate of every HierSpeech++ model input
@@ -86,6 +86,27 @@ def load_audio(path: str | Path,       # wav/flac/ogg file, any rate, mono or mu
         logger.info("resampling %s from %d Hz to %d Hz", path, rate, sr)
         wav = resample(wav, rate, sr)
     return wav.float()
+
+# %% ../nbs/01_audio.ipynb
+def as_mono_clip(wav: torch.Tensor,        # float [T], [1, T] or [1, 1, T], samples in [-1, 1]
+                 name: str,                # how messages name it, e.g. "super_resolve: wav16k"
+                 batch_hint: str = "pass one clip at a time",  # what the shape message tells a caller with a batch
+                 ) -> torch.Tensor:        # float [T] (a view where the layout allows)
+    "Check one mono clip held in memory (float, one channel, not empty, finite) and return it as [T]."
+    if not isinstance(wav, torch.Tensor):
+        raise ValueError(f"{name} must be a float tensor of samples in [-1, 1], got {type(wav).__name__}; load a file "
+                         "with hierspeech_nb.audio.load_audio(path) (mono, resampled to 16 kHz).")
+    if not wav.is_floating_point():
+        raise ValueError(f"{name} must be a float tensor of samples in [-1, 1], got {wav.dtype}; divide int16 "
+                         "samples by 32768, or load the file with load_audio.")
+    if wav.dim() == 0 or wav.dim() > 3 or wav.numel() != wav.shape[-1]:
+        raise ValueError(f"{name} must be one mono clip shaped [T], [1, T] or [1, 1, T], got {tuple(wav.shape)}; "
+                         f"{batch_hint}, and mix channels down with wav.mean(0).")
+    if wav.numel() == 0:
+        raise ValueError(f"{name} is empty (0 samples); pass a clip with sound in it.")
+    if not torch.isfinite(wav).all():
+        raise ValueError(f"{name} contains NaN or infinite samples; clean the signal first.")
+    return wav.reshape(-1)
 
 # %% ../nbs/01_audio.ipynb
 def pad_to_frames(wav: torch.Tensor,  # float [..., samples]

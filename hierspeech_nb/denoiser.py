@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .audio import pad_to_frames
+from .audio import as_mono_clip, pad_to_frames
 from .config import DenoiserConfig
 
 logger = logging.getLogger(__name__)
@@ -341,20 +341,12 @@ def crossfade_weights(length: int,    # samples in the chunk
 
 # %% ../nbs/17_denoiser.ipynb
 def _as_clip(wav: torch.Tensor, model: MPSENet) -> torch.Tensor:
-    "Check one float clip [T], [1, T] or [1, 1, T] and return it as [T]."
-    if not isinstance(wav, torch.Tensor) or not wav.is_floating_point():
-        raise ValueError(f"denoise: expected a float tensor in [-1, 1], got {getattr(wav, 'dtype', type(wav))}; "
-                         "load audio with hierspeech_nb.load_audio.")
-    if wav.dim() > 3 or wav.numel() != wav.shape[-1]:
-        raise ValueError(f"denoise: expected one mono clip shaped [T], [1, T] or [1, 1, T], got {tuple(wav.shape)}; "
-                         "denoise clips one at a time (in the released model the clips of a batch attend to each "
-                         "other).")
-    wav = wav.reshape(-1)
+    "Check one float clip [T], [1, T] or [1, 1, T] (`as_mono_clip`, plus the STFT's minimum) and return it as [T]."
+    wav = as_mono_clip(wav, "denoise: the clip", "denoise clips one at a time (in the released model the clips of "
+                       "a batch attend to each other)")
     if wav.shape[-1] < model.n_fft:
         raise ValueError(f"denoise: the clip has {wav.shape[-1]} samples, fewer than the STFT size {model.n_fft}; "
                          "pass at least 25 ms of audio (pad it with pad_to_frames first).")
-    if not torch.isfinite(wav).all():
-        raise ValueError("denoise: the clip contains NaN or Inf samples; clean or re-export the audio.")
     if not wav.abs().max() > 0:
         raise ValueError("denoise: the clip is all zeros, so its RMS normalisation is undefined; pass a clip with "
                          "sound in it.")

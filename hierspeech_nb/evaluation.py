@@ -17,7 +17,7 @@ import torchaudio
 from tqdm.auto import tqdm
 
 from .audio import HOP_LENGTH, MEL_LOG_FLOOR, N_FFT, SAMPLE_RATE, WIN_LENGTH
-from .audio import load_audio, mel_filterbank, mel_spectrogram, resample
+from .audio import as_mono_clip, load_audio, mel_filterbank, mel_spectrogram, resample
 from .pitch import F0_HOP_MS, F0_MIN, get_f0
 
 logger = logging.getLogger(__name__)
@@ -47,19 +47,8 @@ def as_clip(audio: str | Path | torch.Tensor | np.ndarray,  # path, or float [N]
     if isinstance(audio, (str, Path)):
         wav = load_audio(audio)[0]                      # [N] mono at 16 kHz
     else:
-        wav = torch.as_tensor(audio)
-        if not wav.is_floating_point():
-            raise ValueError(f"{name}: expected float audio in [-1, 1], got {wav.dtype}; divide int16 samples "
-                             "by 32768 or load the file with hierspeech_nb.audio.load_audio.")
-        if wav.dim() > 1 and math.prod(wav.shape[:-1]) != 1:
-            raise ValueError(f"{name}: expected one mono clip shaped [N], [1, N] or [1, 1, N], got "
-                             f"{tuple(wav.shape)}; mix channels down with wav.mean(0) or score a batch with "
-                             "evaluate_batch.")
-        wav = resample(wav.reshape(-1).double(), sr, SAMPLE_RATE)
-    if wav.numel() == 0:
-        raise ValueError(f"{name}: the audio is empty (0 samples); pass a clip with speech in it.")
-    if not torch.isfinite(wav).all():
-        raise ValueError(f"{name}: {int((~torch.isfinite(wav)).sum())} samples are NaN or Inf; clean the audio.")
+        wav = as_mono_clip(torch.as_tensor(audio), name, "score a batch with evaluate_batch")   # [N], checked
+        wav = resample(wav.double(), sr, SAMPLE_RATE)
     if wav.numel() < MIN_DURATION_S * SAMPLE_RATE:
         raise ValueError(f"{name}: {wav.numel() / SAMPLE_RATE:.3f} s is too short; the metrics need at least "
                          f"{MIN_DURATION_S} s of audio at {SAMPLE_RATE} Hz.")

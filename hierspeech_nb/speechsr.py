@@ -17,7 +17,7 @@ from torch import nn
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
-from .audio import SAMPLE_RATE, load_audio, mel_spectrogram, resample
+from .audio import SAMPLE_RATE, as_mono_clip, load_audio, mel_spectrogram, resample
 from .blocks import (AMPBlock1, Activation1d, SnakeBeta, amp_mean_cl, conv_channels_last,
                                   to_channels_last, weight_norm)
 from .config import SpeechSRConfig
@@ -229,21 +229,9 @@ DEFAULT_CHUNK_SECONDS = 2.0   # output seconds per chunk: bounds memory (~260 MB
 
 
 def _as_mono_waveform(wav: torch.Tensor) -> torch.Tensor:  # float [1, 1, N]
-    "Check that `wav` is one float, finite, non-empty clip shaped [N], [1, N] or [1, 1, N]."
-    if not isinstance(wav, torch.Tensor):
-        raise ValueError(f"super_resolve: wav16k must be a float tensor, got {type(wav).__name__}; load a file with "
-                         "hierspeech_nb.audio.load_audio(path) (it resamples to 16 kHz).")
-    if wav.dim() > 3 or any(size != 1 for size in wav.shape[:-1]):
-        raise ValueError(f"super_resolve: wav16k must be one mono clip shaped [N], [1, N] or [1, 1, N], got "
-                         f"{tuple(wav.shape)}; call it once per clip, or use model(x) on a [B, 1, N] batch.")
-    if not wav.is_floating_point():
-        raise ValueError(f"super_resolve: wav16k must be float in [-1, 1], got {wav.dtype}; divide int16 samples "
-                         "by 32768.")
-    if wav.numel() == 0:
-        raise ValueError("super_resolve: wav16k is empty; pass at least one sample.")
-    if not torch.isfinite(wav).all():
-        raise ValueError("super_resolve: wav16k contains NaN or infinite samples; clean the signal first.")
-    return wav.reshape(1, 1, -1)
+    "Check that `wav` is one float, finite, non-empty clip shaped [N], [1, N] or [1, 1, N] (`as_mono_clip`)."
+    return as_mono_clip(wav, "super_resolve: wav16k",
+                        "call it once per clip, or use model(x) on a [B, 1, N] batch").reshape(1, 1, -1)
 
 # %% ../nbs/16_speechsr.ipynb
 def super_resolve(wav16k: torch.Tensor,               # float [N], [1, N] or [1, 1, N] at 16 kHz, in [-1, 1]

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .audio import (HOP_LENGTH, SAMPLE_RATE, load_audio, mel_spectrogram,
+from .audio import (HOP_LENGTH, SAMPLE_RATE, as_mono_clip, load_audio, mel_spectrogram,
                                  pad_to_frames)
 from .blocks import Encoder, sequence_mask
 from .config import DataConfig, SynthesizerModelConfig
@@ -250,16 +250,12 @@ MMS_CONTEXT_FRAMES = 50                    # 1 s of real audio on each side of a
 
 
 def as_waveform(audio, name: str) -> torch.Tensor:  # path, or float tensor [T], [1, T], [1, 1, T] at 16 kHz
-    "A path or tensor as mono float32 [1, T] at 16 kHz."
+    "A path or tensor as mono float32 [1, T] at 16 kHz (a tensor is checked with `as_mono_clip`)."
     if isinstance(audio, (str, Path)):
         return load_audio(audio)
-    if not isinstance(audio, torch.Tensor) or not audio.is_floating_point():
+    if not isinstance(audio, torch.Tensor):
         raise ValueError(f"{name} must be a path or a float tensor of 16 kHz samples, got {type(audio).__name__}.")
-    if audio.dim() > 3 or audio.numel() != audio.shape[-1]:
-        raise ValueError(f"{name} has shape {tuple(audio.shape)}; pass one mono clip as [T], [1, T] or [1, 1, T].")
-    if audio.numel() == 0:
-        raise ValueError(f"{name} is empty; pass a clip with speech in it.")
-    return audio.reshape(1, -1).float()
+    return as_mono_clip(audio, name).reshape(1, -1).float()
 
 
 def prepare_prompt(prompt: torch.Tensor,   # float [1, T] at 16 kHz

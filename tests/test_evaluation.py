@@ -38,7 +38,7 @@ def test_as_clip_accepts_paths_tensors_and_rates(speech):
     (torch.zeros(SAMPLE_RATE), "silent"),
     (torch.randn(100), "too short"),
     (torch.randn(2, SAMPLE_RATE), "mix channels down"),
-    (torch.ones(SAMPLE_RATE, dtype=torch.int16), "float audio"),
+    (torch.ones(SAMPLE_RATE, dtype=torch.int16), "float tensor"),
     (torch.full((SAMPLE_RATE,), float("nan")), "NaN"),
 ])
 def test_as_clip_rejects_bad_input(audio, message):
