@@ -24,8 +24,8 @@ __all__ = ['logger', 'ATTENTION_MASK_FILL', 'GELU_SIGMOID_SCALE', 'SNAKE_EPS', '
            'absolute_to_relative', 'MultiHeadAttention', 'FFN', 'Encoder', 'gated_activation', 'get_padding', 'WN',
            'SnakeBeta', 'kaiser_sinc_filter1d', 'LowPassFilter1d', 'UpSample1d', 'DownSample1d', 'polyphase_filters',
            'polyphase_activation_cl', 'to_channels_last', 'polyphase_activation1d', 'fused_kernel', 'fused_available',
-           'fused_activation_cl', 'Activation1d', 'set_polyphase', 'set_fused', 'conv_channels_last', 'AMPBlock1',
-           'amp_mean_cl']
+           'fused_activation_cl', 'Activation1d', 'set_polyphase', 'set_fused', 'conv_channels_last',
+           'conv_channels_last_add_', 'AMPBlock1', 'amp_mean_cl']
 
 # %% ../nbs/05_building_blocks.ipynb
 def sequence_mask(
@@ -850,15 +850,46 @@ def set_fused(model: nn.Module,   # any module tree
     return switched
 
 # %% ../nbs/05_building_blocks.ipynb
+def _conv_weight(conv: nn.Conv1d) -> torch.Tensor:  # [C_out, C_in, K]
+    "The weight the module itself would use: the hook's g·v/‖v‖ (bit-identical to a folded layer), or the plain one."
+    found = _weight_norm_hook(conv, "weight")
+    return conv.weight if found is None else found[1].compute_weight(conv)
+
+
 def conv_channels_last(conv: nn.Conv1d,      # a 'same'-padded Conv1d, weight-normed or folded
                        x4: torch.Tensor,     # float [B, C_in, 1, T], channels-last
                        ) -> torch.Tensor:    # float [B, C_out, 1, T], channels-last
     "Run a Conv1d as a height-1 Conv2d on a channels-last tensor (oneDNN's faster layout on CPU)."
-    found = _weight_norm_hook(conv, "weight")
-    # the weight the module itself would use: the hook's g·v/‖v‖ (bit-identical to a folded layer), or the plain one
-    weight = conv.weight if found is None else found[1].compute_weight(conv)
-    return F.conv2d(x4, weight.unsqueeze(2), conv.bias, stride=(1, conv.stride[0]),
-                    padding=(0, conv.padding[0]), dilation=(1, conv.dilation[0]))
+    return F.conv2d(x4, _conv_weight(conv).unsqueeze(2), conv.bias, stride=(1, conv.stride[0]),
+                    padding=(0, conv.padding[0]), dilation=(1, conv.dilation[0]), groups=conv.groups)
+
+
+_ONEDNN_CONV_ADD = {"usable": True}   # switched off for the process if PyTorch's internal op is missing or refuses
+
+
+def _onednn_conv_add_applies(x4: torch.Tensor, accumulator: torch.Tensor) -> bool:
+    "float32 CPU tensors, both channels-last, no autograd, not while torch.compile traces, oneDNN built in."
+    return (_ONEDNN_CONV_ADD["usable"] and torch.backends.mkldnn.is_available() and not torch.is_grad_enabled()
+            and not torch.compiler.is_compiling()
+            and all(t.device.type == "cpu" and t.dtype == torch.float32
+                    and t.is_contiguous(memory_format=torch.channels_last) for t in (x4, accumulator)))
+
+
+def conv_channels_last_add_(conv: nn.Conv1d,         # a 'same'-padded Conv1d, weight-normed or folded
+                            x4: torch.Tensor,        # float [B, C_in, 1, T], channels-last
+                            accumulator: torch.Tensor,  # float [B, C_out, 1, T], channels-last; += conv(x4)
+                            ) -> torch.Tensor:       # the accumulator
+    "`accumulator += conv(x4)`: on a CPU one oneDNN pass with the sum fused in (no output tensor), else conv, add_."
+    if _onednn_conv_add_applies(x4, accumulator):
+        try:   # the fused operation inductor uses for conv + add; PyTorch-internal, hence the guard
+            return torch.ops.mkldnn._convolution_pointwise_.binary(
+                accumulator, x4, _conv_weight(conv).unsqueeze(2), conv.bias, [0, conv.padding[0]],
+                [1, conv.stride[0]], [1, conv.dilation[0]], conv.groups, "add", None, None, [], None)
+        except (AttributeError, RuntimeError) as error:
+            _ONEDNN_CONV_ADD["usable"] = False
+            logger.info("conv_channels_last_add_: oneDNN's fused conv + add is unavailable (%s); using conv, add_.",
+                        error)
+    return accumulator.add_(conv_channels_last(conv, x4))
 
 # %% ../nbs/05_building_blocks.ipynb
 class AMPBlock1(nn.Module):
@@ -902,7 +933,8 @@ class AMPBlock1(nn.Module):
 
     def forward_cl(self, x4: torch.Tensor,  # float [B, C, 1, T], channels-last; not modified
                    buffer: torch.Tensor | None = None,  # x4-shaped work buffer for the activations' outputs
-                   ) -> torch.Tensor:       # float [B, C, 1, T], channels-last, a new tensor
+                   out: torch.Tensor | None = None,     # x4-shaped channels-last buffer for the result
+                   ) -> torch.Tensor:       # float [B, C, 1, T], channels-last: `out`, or a new tensor
         "The inference fast path on channels-last tensors, in and out (so a stage of blocks can stay channels-last)."
         batch, channels, _, length = x4.shape
         # Work buffers, reused by all six activations: each output is read once, by the next convolution. Fresh
@@ -915,13 +947,15 @@ class AMPBlock1(nn.Module):
             buffer = None   # the polyphase path writes fresh outputs through its own scratch
             scratch = torch.empty(batch, channels, 1, length + 1, dtype=x4.dtype, device=x4.device,
                                   memory_format=torch.channels_last)
+        if out is None:
+            out = torch.empty_like(x4, memory_format=torch.channels_last)
+        x = out.copy_(x4)   # the running sum x + residual_1 + ...: never written into the caller's tensor
         for k, (conv1, conv2) in enumerate(zip(self.convs1, self.convs2)):
-            hidden = self.activations[2 * k].fast_forward_cl(x4, scratch, buffer)
+            hidden = self.activations[2 * k].fast_forward_cl(x, scratch, buffer)
             hidden = conv_channels_last(conv1, hidden)
             hidden = self.activations[2 * k + 1].fast_forward_cl(hidden, scratch, buffer)
-            residual = conv_channels_last(conv2, hidden)
-            x4 = x4 + residual if k == 0 else x4.add_(residual)   # never write into the caller's tensor
-        return x4
+            conv_channels_last_add_(conv2, hidden, x)             # x += conv2(hidden), in one pass on a CPU
+        return x
 
     def remove_weight_norm(self) -> None:
         "Fold the weight norm of the six convolutions (fast inference path)."
@@ -935,6 +969,7 @@ def amp_mean_cl(blocks: Sequence[AMPBlock1],  # the K AMP blocks of a generator 
     shared = all(block.all_fused(x4) for block in blocks)              # one buffer for all their activations
     buffer = torch.empty_like(x4, memory_format=torch.channels_last) if shared else None
     total = blocks[0].forward_cl(x4, buffer)
+    other = torch.empty_like(total) if len(blocks) > 1 else None   # the later blocks' results, one at a time
     for block in blocks[1:]:
-        total.add_(block.forward_cl(x4, buffer))
+        total.add_(block.forward_cl(x4, buffer, other))
     return total.div_(len(blocks))
