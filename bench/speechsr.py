@@ -40,7 +40,8 @@ through HIERSPEECH_SHARED) and run on CPU:
 - "ours (default)": the same model with the library's default fast path: each activation is one pass of notebook
   05's fused numba kernel (up x2 -> SnakeBeta with a polynomial sine -> down x2, channels innermost in blocks of 16
   with inner loops of constant length, tiles over the threads, writing into one buffer that the AMP stage reuses),
-  and the three AMP blocks, their mean, `activation_post` and `conv_post` stay channels-last.
+  each residual sum fused into its convolution (oneDNN conv + add in place, `conv_channels_last_add_`), and the three
+  AMP blocks, their mean, `activation_post` and `conv_post` stay channels-last.
 
 The input is real 16 kHz speech (data_samples/filelist.txt, first clip, repeated/cut to `--seconds`). Timed runs are
 interleaved (straightforward, ours, straightforward, ...) after one warm-up each, and the median is reported as
