@@ -317,3 +317,27 @@ def test_training_keeps_the_differentiable_path():
     assert x.grad is not None and x.grad.abs().sum() > 0
     for parameter_name, parameter in block.named_parameters():
         assert parameter.grad is not None and parameter.grad.abs().sum() > 0, parameter_name
+
+
+def test_fused_residual_falls_back_when_onednn_refuses(speechsr, monkeypatch, caplog):
+    "If PyTorch's internal conv + add operation is missing or refuses, the AMP blocks switch to conv, add_ (same result)."
+    import hierspeech_nb.blocks as blocks_module
+    name, config, state, fixture = speechsr
+    blocks = _speechsr_resblocks(config, state)
+    for block in blocks:
+        fold_weight_norm(block)
+    x = fixture["short_interp_out"]
+    with torch.no_grad():
+        fused = _resblock_mean(blocks, x)
+
+    class Refusing:   # stands in for torch.ops.mkldnn._convolution_pointwise_
+        binary = staticmethod(lambda *args: (_ for _ in ()).throw(RuntimeError("not supported in this build")))
+
+    monkeypatch.setattr(torch.ops.mkldnn, "_convolution_pointwise_", Refusing(), raising=False)
+    monkeypatch.setitem(blocks_module._ONEDNN_CONV_ADD, "usable", True)
+    with torch.no_grad(), caplog.at_level("INFO", logger="hierspeech_nb.blocks"):
+        fallback = _resblock_mean(blocks, x)
+    assert blocks_module._ONEDNN_CONV_ADD["usable"] is False, name          # switched off after the first refusal
+    assert "not supported in this build" in caplog.text
+    torch.testing.assert_close(fallback, fused, rtol=0, atol=1e-6, msg=name)
+    torch.testing.assert_close(fallback, fixture["short_resblock_mean"], rtol=0, atol=1e-4, msg=name)
