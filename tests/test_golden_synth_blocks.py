@@ -212,6 +212,14 @@ def _speechsr_resblocks(config, state) -> list[AMPBlock1]:
     return blocks
 
 
+def _folded_resblocks(config, state):
+    "The released SpeechSR AMP blocks with their weight norm folded (the inference fast path)."
+    blocks = _speechsr_resblocks(config, state)
+    for block in blocks:
+        fold_weight_norm(block)
+    return blocks
+
+
 def _resblock_mean(blocks, x):
     total = None
     for block in blocks:   # the official accumulation order: ((b0 + b1) + b2) / 3
@@ -280,10 +288,7 @@ def test_fast_activation_matches_official_and_reference(speechsr):
 def test_fast_amp_blocks_match_reference_path(speechsr):
     "Folded AMP blocks run channels-last end to end; the result equals the straightforward path of the same blocks."
     name, config, state, fixture = speechsr
-    blocks = _speechsr_resblocks(config, state)
-    for block in blocks:
-        fold_weight_norm(block)
-    x = fixture["short_interp_out"]
+    blocks, x = _folded_resblocks(config, state), fixture["short_interp_out"]
     with torch.no_grad():
         assert all(block.takes_fast_path(x) for block in blocks), name
         fast = _resblock_mean(blocks, x)
@@ -323,10 +328,7 @@ def test_fused_residual_falls_back_when_onednn_refuses(speechsr, monkeypatch, ca
     "If PyTorch's internal conv + add operation is missing or refuses, the AMP blocks switch to conv, add_ (same result)."
     import hierspeech_nb.blocks as blocks_module
     name, config, state, fixture = speechsr
-    blocks = _speechsr_resblocks(config, state)
-    for block in blocks:
-        fold_weight_norm(block)
-    x = fixture["short_interp_out"]
+    blocks, x = _folded_resblocks(config, state), fixture["short_interp_out"]
     with torch.no_grad():
         fused = _resblock_mean(blocks, x)
 
