@@ -227,12 +227,6 @@ def _chunked_forward(dec: SpeechSRGenerator,
 # %% ../nbs/16_speechsr.ipynb
 DEFAULT_CHUNK_SECONDS = 2.0   # output seconds per chunk: bounds memory (~260 MB at 48 kHz), not the result
 
-
-def _as_mono_waveform(wav: torch.Tensor) -> torch.Tensor:  # float [1, 1, N]
-    "Check that `wav` is one float, finite, non-empty clip shaped [N], [1, N] or [1, 1, N] (`as_mono_clip`)."
-    return as_mono_clip(wav, "super_resolve: wav16k",
-                        "call it once per clip, or use model(x) on a [B, 1, N] batch").reshape(1, 1, -1)
-
 # %% ../nbs/16_speechsr.ipynb
 def super_resolve(wav16k: torch.Tensor,               # float [N], [1, N] or [1, 1, N] at 16 kHz, in [-1, 1]
                   model: SpeechSR,                    # from create_model / load_checkpoint("speechsr24k" / "speechsr48k")
@@ -252,7 +246,8 @@ def super_resolve(wav16k: torch.Tensor,               # float [N], [1, N] or [1,
                          f"resample it first: hierspeech_nb.audio.resample(wav, {sample_rate}, {model.dec.input_rate}).")
     if chunk_seconds is not None and chunk_seconds <= 0:
         raise ValueError(f"super_resolve: chunk_seconds={chunk_seconds} must be positive, or None for one pass.")
-    x = _as_mono_waveform(wav16k).to(device)                                   # [1, 1, N] at 16 kHz
+    x = as_mono_clip(wav16k, "super_resolve: wav16k",            # one float, finite, non-empty clip
+                     "call it once per clip, or use model(x) on a [B, 1, N] batch").view(1, 1, -1).to(device)
     model.to(device)
     total = model.dec.output_length(x.shape[-1])
     chunk_length = None if chunk_seconds is None else max(1, round(chunk_seconds * model.output_rate))

@@ -333,7 +333,9 @@ def test_fused_residual_falls_back_when_onednn_refuses(speechsr, monkeypatch, ca
         fused = _resblock_mean(blocks, x)
 
     class Refusing:   # stands in for torch.ops.mkldnn._convolution_pointwise_
-        binary = staticmethod(lambda *args: (_ for _ in ()).throw(RuntimeError("not supported in this build")))
+        @staticmethod
+        def binary(*args):
+            raise RuntimeError("not supported in this build")
 
     monkeypatch.setattr(torch.ops.mkldnn, "_convolution_pointwise_", Refusing(), raising=False)
     monkeypatch.setitem(blocks_module._ONEDNN_CONV_ADD, "usable", True)
