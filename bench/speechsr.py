@@ -23,7 +23,23 @@ both paths, to keep up to 32 MB blocks (`mallopt`, bench/common.py): the straigh
 the speed-up is smaller, the share of it that is computation rather than memory traffic. Run both to separate the
 two effects; the default is the process as a user gets it.
 
-Runtime: the defaults took 4 min on a 2-core CPU shared with other jobs (less on an idle one).
+One fresh process per setting. Each (model, input length) is timed in a new process (multiprocessing, spawn), so
+no setting inherits the allocator state left by the ones before it (glibc raises its mmap threshold after freeing a
+large block: in one process, a 24 kHz run after the 48 kHz ones page-faulted less than on its own). Even so, at 2 s
+the straightforward path's page faults per run differ from one invocation to the next (48 kHz, 2 s: from 1 to 580,000
+on the same machine), and its time and the default speed-up with them (3.4x to 7.6x measured); at 4 s they are always
+high. `--keep-freed-memory` gives the stable, compute-only figure.
+
+The ceiling. The row "ceiling: our 20 convolutions alone" runs only the model's dense convolutions (conv_pre, the 18
+of the AMP blocks with their residual sums fused in, conv_post) with the very oneDNN calls ours makes, on stand-in
+tensors of the real shapes: the time that any implementation computing those float32 convolutions with oneDNN (here
+at 160-200 GFLOP/s, near the 2 cores' peak) spends on them alone. Its speed-up column is the most such an
+implementation can reach over the straightforward path on this machine; fewer FLOPs (Winograd, FFT: measured 2-4x
+slower for these 32-channel, 3- to 11-tap convolutions) or lower precision would be needed to go past it. Measured
+on 2 cores (AMD EPYC, --keep-freed-memory): the ceiling is 5.2-5.8x and ours reaches 3.5-3.7x; the rest of our time
+is the fused activation kernel (about a quarter), the three running-sum copies and the interpolation.
+
+Runtime: the defaults took 4-5 min on a 2-core CPU shared with other jobs (less on an idle one).
 
 Both paths load the real released SpeechSR checkpoints (shared/reference/checkpoints, found beside the checkout or
 through HIERSPEECH_SHARED) and run on CPU:
@@ -53,6 +69,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import multiprocessing
 import os
 import statistics
 import sys
@@ -72,11 +89,13 @@ CHECKPOINTS = {"speechsr48k": "speechsr48k/G_100000.pth", "speechsr24k": "speech
 FACTORS = {"speechsr48k": 3.0, "speechsr24k": 1.5}   # hard-coded in the two official generator files
 TOLERANCE = 1e-4                                       # golden README, SpeechSR section (atol, float32 interpolate)
 INPUT_RATE = 16_000
-PATHS = ("straightforward", "polyphase", "ours")
+PATHS = ("straightforward", "polyphase", "ours", "convs")
 ALL_PATHS = PATHS + ("compiled",)   # "compiled" only with --compile
+MODEL_PATHS = ("straightforward", "polyphase", "ours", "compiled")   # those that compute the output
 PATH_NAMES = {"straightforward": "straightforward (official structure)",
               "polyphase": "ours, polyphase torch ops (folded)", "ours": "ours (default: fused kernel, folded)",
-              "compiled": "ours + torch.compile (opt-in)"}
+              "compiled": "ours + torch.compile (opt-in)",
+              "convs": "ceiling: our 20 convolutions alone (nothing else)"}
 
 
 # ------------------------------------------------------------------ the straightforward path (official structure)
@@ -259,6 +278,30 @@ def compile_ours(model: nn.Module) -> nn.Module:
     return torch.compile(model, dynamic=False)
 
 
+class ConvolutionsOnly:
+    "The convolutions of our folded model, run on stand-in tensors of the real shapes with the very calls ours makes."
+
+    def __init__(self, model: nn.Module):
+        from hierspeech_nb.blocks import conv_channels_last, conv_channels_last_add_
+        self.dec, self.conv, self.conv_add_ = model.dec, conv_channels_last, conv_channels_last_add_
+        self.hidden = None
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        dec = self.dec
+        length = dec.output_length(x.shape[-1])
+        shape = (x.shape[0], dec.conv_pre.out_channels, 1, length)
+        if self.hidden is None or self.hidden.shape != shape:   # stand-ins, made once: their values cost nothing
+            self.hidden = torch.randn(shape).contiguous(memory_format=torch.channels_last)
+            self.sums = torch.zeros(shape).contiguous(memory_format=torch.channels_last)
+        out = self.conv(dec.conv_pre, x.unsqueeze(2).contiguous(memory_format=torch.channels_last))
+        for block in dec.resblocks:
+            for conv1, conv2 in zip(block.convs1, block.convs2):
+                self.conv(conv1, self.hidden)                   # the dilated convolution
+                self.conv_add_(conv2, self.hidden, self.sums)   # the second one, its residual sum fused in
+        out = self.conv(dec.conv_post, self.hidden)
+        return out.squeeze(2)
+
+
 class Runner:
     "One path: the model and its grad-free context."
 
@@ -272,6 +315,8 @@ class Runner:
             set_fused(self.model, False)
         if kind == "compiled":
             self.model = compile_ours(self.model)
+        if kind == "convs":
+            self.model = ConvolutionsOnly(self.model)
         self.context = torch.no_grad if kind == "straightforward" else torch.inference_mode
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
@@ -294,6 +339,62 @@ def memory_setup(kind: str, name: str, seconds: float, threads: int | None):
         torch.set_num_threads(threads)
     path, x = Runner(kind, name), speech(seconds)
     return functools.partial(path, x)
+
+
+def measure(name: str, seconds: float, kinds: tuple[str, ...], repeats: int) -> dict:
+    "Time every path on one input length, interleaved, and compare their outputs (run in a fresh process)."
+    x = speech(seconds)
+    paths = {kind: Runner(kind, name) for kind in kinds}
+    golden = torch.load(SHARED / "reference" / "golden" / f"{name}_real.pt", weights_only=True)
+    first_call, outputs = {}, {}
+    for kind, path in paths.items():                                    # warm-up (compiles), kept
+        start = time.perf_counter()
+        outputs[kind] = path(x)
+        first_call[kind] = time.perf_counter() - start
+    # the compiled path has static shapes: the 2 s golden input would compile again, so it is checked
+    # against the straightforward output on the timed input instead
+    golden_diff = {kind: (path(golden["input_16k"]) - golden["output"]).abs().max().item()
+                   for kind, path in paths.items() if kind in MODEL_PATHS and kind != "compiled"}
+    times, faults = {kind: [] for kind in kinds}, {kind: [] for kind in kinds}
+    for _ in range(repeats):                                             # interleaved
+        for kind, path in paths.items():
+            first_fault, start = minor_faults(), time.perf_counter()
+            path(x)
+            times[kind].append(time.perf_counter() - start)
+            faults[kind].append(minor_faults() - first_fault)
+    mutual = {kind: (outputs["straightforward"] - outputs[kind]).abs().max().item() for kind in kinds
+              if kind in MODEL_PATHS}
+    return {"medians": {kind: statistics.median(t) for kind, t in times.items()},
+            "faults": {kind: statistics.median(f) for kind, f in faults.items()},
+            "first_call": first_call, "golden_diff": golden_diff, "mutual": mutual,
+            "threads": torch.get_num_threads()}
+
+
+def _measure_child(queue, name, seconds, kinds, repeats, threads, keep_freed) -> None:
+    try:
+        if keep_freed:
+            keep_freed_memory()
+        if threads:
+            torch.set_num_threads(threads)
+        queue.put(("ok", measure(name, seconds, kinds, repeats)))
+    except BaseException as error:   # reported by the parent, with the child's message
+        queue.put(("error", f"{type(error).__name__}: {error}"))
+
+
+def in_fresh_process(name: str, seconds: float, kinds: tuple[str, ...], repeats: int, threads: int,
+                     keep_freed: bool) -> dict:
+    """`measure` in a new process, so no setting inherits the allocator state of the one before (glibc raises its
+    mmap threshold after large frees: a 24 kHz run after the 48 kHz ones would page-fault less than on its own)."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=_measure_child,
+                              args=(queue, name, seconds, kinds, repeats, threads, keep_freed))
+    process.start()
+    status, result = queue.get()
+    process.join()
+    if status != "ok":
+        raise RuntimeError(f"{name}, {seconds:g} s: {result}")
+    return result
 
 
 def main() -> None:
@@ -324,41 +425,23 @@ def main() -> None:
     kinds = PATHS + (("compiled",) if args.compile else ())
     compile_rows = []
     for name, seconds in [(name, seconds) for name in names for seconds in lengths]:
-        x = speech(seconds)
-        paths = {kind: Runner(kind, name) for kind in kinds}
-        golden = torch.load(SHARED / "reference" / "golden" / f"{name}_real.pt", weights_only=True)
-        first_call, outputs = {}, {}
-        for kind, path in paths.items():                                    # warm-up (compiles), kept
-            start = time.perf_counter()
-            outputs[kind] = path(x)
-            first_call[kind] = time.perf_counter() - start
-        # the compiled path has static shapes: the 2 s golden input would compile again, so it is checked
-        # against the straightforward output on the timed input instead
-        golden_diff = {kind: (path(golden["input_16k"]) - golden["output"]).abs().max().item()
-                       for kind, path in paths.items() if kind != "compiled"}
-        times, faults = {kind: [] for kind in kinds}, {kind: [] for kind in kinds}
-        for _ in range(args.repeats):                                        # interleaved
-            for kind, path in paths.items():
-                first_fault, start = minor_faults(), time.perf_counter()
-                path(x)
-                times[kind].append(time.perf_counter() - start)
-                faults[kind].append(minor_faults() - first_fault)
-        medians = {kind: statistics.median(t) for kind, t in times.items()}
+        result = in_fresh_process(name, seconds, kinds, args.repeats, args.threads, args.keep_freed_memory)
+        medians, faults, first_call = result["medians"], result["faults"], result["first_call"]
+        golden_diff, mutual = result["golden_diff"], result["mutual"]
         for kind in kinds:
-            if args.skip_memory or kind == "compiled":
+            if args.skip_memory or kind in ("compiled", "convs"):
                 peak = "skipped"
             else:
                 _, added = peak_memory_mb(functools.partial(memory_setup, kind, name, seconds, args.threads))
                 peak = f"{added:.0f}"
-            rows.append([name, PATH_NAMES[kind], f"{seconds:g}", torch.get_num_threads(),
+            rows.append([name, PATH_NAMES[kind], f"{seconds:g}", result["threads"],
                          f"{medians[kind]:.2f}", f"{medians[kind] / seconds:.3f}",
-                         f"{medians['straightforward'] / medians[kind]:.2f}x",
-                         f"{statistics.median(faults[kind]):,.0f}", peak])
-            print(f"done: {name}, {seconds:g} s, {kind}", file=sys.stderr)
-        mutual = {kind: (outputs["straightforward"] - outputs[kind]).abs().max().item() for kind in kinds}
+                         f"{medians['straightforward'] / medians[kind]:.2f}x", f"{faults[kind]:,.0f}", peak])
+        print(f"done: {name}, {seconds:g} s", file=sys.stderr)
         checks.append([name, f"{seconds:g}", f"{golden_diff['straightforward']:.1e}", f"{golden_diff['polyphase']:.1e}",
                        f"{golden_diff['ours']:.1e}", f"{mutual['ours']:.1e}",
-                       f"{medians['straightforward'] / medians['ours']:.2f}x"])
+                       f"{medians['straightforward'] / medians['ours']:.2f}x",
+                       f"{medians['straightforward'] / medians['convs']:.2f}x"])
         if args.compile:
             compile_rows.append([name, f"{seconds:g}", f"{first_call['compiled']:.1f}", f"{first_call['ours']:.2f}",
                                  f"{mutual['compiled']:.1e}",
@@ -383,7 +466,8 @@ def main() -> None:
                  "speed-up vs straightforward", "page faults per run", "peak added (MB)"], rows))
     print()
     print(table(["model", "audio (s)", f"max abs diff straightforward vs golden (atol {TOLERANCE:g})", "polyphase vs golden",
-                 "ours vs golden", "ours vs straightforward (timed input)", "speed-up ours/straightforward"],
+                 "ours vs golden", "ours vs straightforward (timed input)", "speed-up ours/straightforward",
+                 "ceiling (straightforward / convolutions alone)"],
                 checks))
     if compile_rows:
         print()
