@@ -34,8 +34,10 @@ The ceiling. The row "ceiling: our 20 convolutions alone" runs only the model's 
 of the AMP blocks with their residual sums fused in, conv_post) with the very oneDNN calls ours makes, on stand-in
 tensors of the real shapes: the time that any implementation computing those float32 convolutions with oneDNN (here
 at 160-200 GFLOP/s, near the 2 cores' peak) spends on them alone. Its speed-up column is the most such an
-implementation can reach over the straightforward path on this machine; fewer FLOPs (Winograd, FFT: measured 2-4x
-slower for these 32-channel, 3- to 11-tap convolutions) or lower precision would be needed to go past it. Measured
+implementation can reach over the straightforward path on this machine. Going past it needs fewer FLOPs or lower
+precision: FFT (overlap-save) convolutions measured 2-4x slower than oneDNN for these 32-channel, 3- to 11-tap
+kernels; Winograd and bfloat16 (at most twice the float32 rate with AVX-512 BF16, and three passes to keep float32
+accuracy) are not tried. Measured
 on 2 cores (AMD EPYC, --keep-freed-memory): the ceiling is 5.2-5.8x and ours reaches 3.5-3.7x; the rest of our time
 is the fused activation kernel (about a quarter), the three running-sum copies and the interpolation.
 

@@ -104,8 +104,11 @@ def as_mono_clip(wav: torch.Tensor,        # float [T], [1, T] or [1, 1, T], sam
                          f"{batch_hint}, and mix channels down with wav.mean(0).")
     if wav.numel() == 0:
         raise ValueError(f"{name} is empty (0 samples); pass a clip with sound in it.")
-    if not torch.isfinite(wav).all():
-        raise ValueError(f"{name} contains NaN or infinite samples; clean the signal first.")
+    finite = torch.isfinite(wav)
+    if not finite.all():
+        bad = int((~finite).sum())
+        raise ValueError(f"{name} contains {bad} NaN or infinite samples of {wav.numel()}; clean the signal first "
+                         "(e.g. torch.nan_to_num(wav)).")
     return wav.reshape(-1)
 
 # %% ../nbs/01_audio.ipynb
