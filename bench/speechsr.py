@@ -39,7 +39,7 @@ precision: FFT (overlap-save) convolutions measured 2-4x slower than oneDNN for 
 kernels; Winograd and bfloat16 (at most twice the float32 rate with AVX-512 BF16, and three passes to keep float32
 accuracy) are not tried. Measured
 on 2 cores (AMD EPYC, --keep-freed-memory): the ceiling is 5.2-5.8x and ours reaches 3.5-3.7x; the rest of our time
-is the fused activation kernel (about a quarter), the three running-sum copies and the interpolation.
+is mostly the fused activation kernel (about a quarter), then the three running-sum copies.
 
 Runtime: the defaults took 4-5 min on a 2-core CPU shared with other jobs (less on an idle one).
 
