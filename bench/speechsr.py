@@ -27,7 +27,7 @@ One fresh process per setting. Each (model, input length) is timed in a new proc
 no setting inherits the allocator state left by the ones before it (glibc raises its mmap threshold after freeing a
 large block: in one process, a 24 kHz run after the 48 kHz ones page-faulted less than on its own). Even so, at 2 s
 the straightforward path's page faults per run differ from one invocation to the next (48 kHz, 2 s: from 1 to 580,000
-on the same machine), and its time and the default speed-up with them (3.4x to 7.6x measured); at 4 s they are always
+on the same machine), and its time and the default speed-up with them (3.4x to 7.8x measured); at 4 s they are always
 high. `--keep-freed-memory` gives the stable, compute-only figure.
 
 The ceiling. The row "ceiling: our 20 convolutions alone" runs only the model's dense convolutions (conv_pre, the 18
@@ -38,8 +38,8 @@ implementation can reach over the straightforward path on this machine. Going pa
 precision: FFT (overlap-save) convolutions measured 2-4x slower than oneDNN for these 32-channel, 3- to 11-tap
 kernels; Winograd and bfloat16 (at most twice the float32 rate with AVX-512 BF16, and three passes to keep float32
 accuracy) are not tried. Measured
-on 2 cores (AMD EPYC, --keep-freed-memory): the ceiling is 5.2-5.8x and ours reaches 3.5-3.7x; the rest of our time
-is mostly the fused activation kernel (about a quarter), then the three running-sum copies.
+on 2 cores (AMD EPYC, --keep-freed-memory, three runs of all four settings): the ceiling is 4.0-7.2x and ours reaches
+3.1-4.9x, 60-78 % of the ceiling in every setting; the rest of our time is mostly the fused activation kernel (about a quarter), then the three running-sum copies.
 
 Runtime: the defaults took 4-5 min on a 2-core CPU shared with other jobs (less on an idle one).
 
