@@ -9,8 +9,6 @@ import logging
 import math
 from typing import Sequence
 
-import numba
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -18,14 +16,10 @@ from torch import nn
 logger = logging.getLogger(__name__)
 
 # %% auto 0
-__all__ = ['logger', 'ATTENTION_MASK_FILL', 'GELU_SIGMOID_SCALE', 'SNAKE_EPS', 'POLYPHASE_RATIO', 'POLYPHASE_KERNEL_SIZE',
-           'POLYPHASE_EDGE', 'POLYPHASE_MIN_LENGTH', 'FUSED_TILE', 'FUSED_LANES', 'sequence_mask', 'WeightNormHook',
-           'weight_norm', 'remove_weight_norm', 'fold_weight_norm', 'LayerNorm', 'relative_to_absolute',
-           'absolute_to_relative', 'MultiHeadAttention', 'FFN', 'Encoder', 'gated_activation', 'get_padding', 'WN',
-           'SnakeBeta', 'kaiser_sinc_filter1d', 'LowPassFilter1d', 'UpSample1d', 'DownSample1d', 'polyphase_filters',
-           'polyphase_activation_cl', 'to_channels_last', 'polyphase_activation1d', 'fused_kernel', 'fused_available',
-           'fused_activation_cl', 'Activation1d', 'set_polyphase', 'set_fused', 'conv_channels_last',
-           'conv_channels_last_add_', 'AMPBlock1', 'amp_mean_cl']
+__all__ = ['logger', 'ATTENTION_MASK_FILL', 'GELU_SIGMOID_SCALE', 'SNAKE_EPS', 'sequence_mask', 'WeightNormHook', 'weight_norm',
+           'remove_weight_norm', 'fold_weight_norm', 'LayerNorm', 'relative_to_absolute', 'absolute_to_relative',
+           'MultiHeadAttention', 'FFN', 'Encoder', 'gated_activation', 'get_padding', 'WN', 'SnakeBeta',
+           'kaiser_sinc_filter1d', 'LowPassFilter1d', 'UpSample1d', 'DownSample1d', 'Activation1d', 'AMPBlock1']
 
 # %% ../nbs/05_building_blocks.ipynb
 def sequence_mask(
@@ -132,7 +126,7 @@ def remove_weight_norm(module: nn.Module,     # a module wrapped by `weight_norm
 # %% ../nbs/05_building_blocks.ipynb
 def fold_weight_norm(model: nn.Module,  # any module tree
                      ) -> int:          # how many layers were folded
-    "Fold every weight norm in `model` (in place) into plain weights: the fast inference path."
+    "Fold every weight norm in `model` (in place) into plain weights (for inference)."
     folded = 0
     for module in model.modules():
         for hook in [h for h in module._forward_pre_hooks.values() if isinstance(h, WeightNormHook)]:
@@ -486,295 +480,6 @@ class DownSample1d(nn.Module):
         return self.lowpass(x)
 
 # %% ../nbs/05_building_blocks.ipynb
-POLYPHASE_RATIO = 2          # the fast path covers ×2 up / ×2 down ...
-POLYPHASE_KERNEL_SIZE = 12   # ... with 12-tap filters, the only configuration HierSpeech++ uses
-POLYPHASE_EDGE = 3           # output samples at each end that the replicate padding reaches
-POLYPHASE_MIN_LENGTH = 2 * POLYPHASE_EDGE   # shorter inputs take the straightforward chain
-
-
-def _head(taps: torch.Tensor, stop: int) -> float:
-    "Sum of the first `stop` taps (0 if none)."
-    return float(taps[:stop].sum()) if stop > 0 else 0.0
-
-
-def _tail(taps: torch.Tensor, start: int) -> float:
-    "Sum of the taps from `start` on (0 if none)."
-    return float(taps[start:].sum()) if start < len(taps) else 0.0
-
-
-def polyphase_filters(up_filter: torch.Tensor,    # [1, 1, 12] Kaiser-sinc taps f of UpSample1d
-                      down_filter: torch.Tensor,  # [1, 1, 12] taps g of DownSample1d's low-pass
-                      ) -> dict[str, torch.Tensor]:  # 6-tap phase filters and [3]-long edge weights
-    "Split the ×2 up/down filters into phases, plus the weights that restore replicate padding at the edges."
-    f = up_filter.detach().reshape(-1).double().flip(0)   # f[11], f[10], ..., f[0]
-    g = down_filter.detach().reshape(-1).double()
-    up_even, up_odd = 2 * f[0::2], 2 * f[1::2]            # u[2p] = sum_k up_even[k] x[p+k-3]; odd: x[p+k-2]
-    down_odd, down_even = g[0::2], g[1::2]                # y[q] = sum_m down_odd[m] z_odd[q+m-3] + down_even[m] z_even[q+m-2]
-    edge = range(POLYPHASE_EDGE)
-    taps = len(up_even)
-    weights = {
-        "up_even": up_even, "up_odd": up_odd, "down_odd": down_odd, "down_even": down_even,
-        # first output p (left) or p = T-3+r (right): sum of the taps whose input index fell outside 0..T-1
-        "up_even_left": [_head(up_even, 3 - p) for p in edge], "up_odd_left": [_head(up_odd, 2 - p) for p in edge],
-        "up_even_right": [_tail(up_even, taps - r) for r in edge],
-        "up_odd_right": [_tail(up_odd, taps - 1 - r) for r in edge],
-        "down_left": [_head(down_odd, 3 - q) + _head(down_even, 2 - q) for q in edge],
-        "down_right": [_tail(down_odd, taps - r) + _tail(down_even, taps - 1 - r) for r in edge],
-    }
-    return {name: torch.as_tensor(value, dtype=up_filter.dtype, device=up_filter.device)
-            for name, value in weights.items()}
-
-
-def _snake_beta_(u: torch.Tensor,        # float [B, C, 1, N], any memory layout; overwritten
-                 snake: SnakeBeta,
-                 scratch: torch.Tensor,  # same shape and layout as u; overwritten
-                 ) -> None:
-    "SnakeBeta in place, in four passes over `u`: u += sin²(αu) / (β + ε)."
-    alpha, beta = snake.alpha.view(1, -1, 1, 1), snake.beta.view(1, -1, 1, 1)
-    if snake.alpha_logscale:
-        alpha, beta = torch.exp(alpha), torch.exp(beta)
-    sine = torch.mul(u, alpha, out=scratch).sin_()
-    u.addcmul_(sine.mul_(sine), 1.0 / (beta + SNAKE_EPS))
-
-
-def polyphase_activation_cl(x4: torch.Tensor,         # float [B, C, 1, T], channels-last, T >= POLYPHASE_MIN_LENGTH
-                            activation: nn.Module,     # element-wise, e.g. SnakeBeta(C)
-                            filters: dict[str, torch.Tensor],  # from polyphase_filters
-                            scratch: torch.Tensor | None = None,  # [B, C, 1, T + 1] channels-last work buffer
-                            ) -> torch.Tensor:         # float [B, C, 1, T], channels-last
-    "Up ×2 → activation → down ×2 on the two polyphase branches, channels-last (inference only: writes in place)."
-    channels, length = x4.shape[1], x4.shape[-1]
-    if length < POLYPHASE_MIN_LENGTH:
-        raise ValueError(f"polyphase_activation_cl: the input has {length} samples, fewer than "
-                         f"{POLYPHASE_MIN_LENGTH}; use the straightforward Activation1d chain for short inputs.")
-
-    def depthwise(signal: torch.Tensor, taps: torch.Tensor, pad: int) -> torch.Tensor:
-        "The same 6-tap filter on every channel, zero padding, channels-last [B, C, 1, N]."
-        weight = taps.view(1, 1, 1, -1).expand(channels, 1, 1, -1)
-        return F.conv2d(signal, weight, padding=(0, pad), groups=channels)
-
-    first, last = x4[..., :1], x4[..., -1:]
-    # up: two phases at the input rate, T + 1 samples each; even = [0, T), odd = [1, T + 1)
-    even_full = depthwise(x4, filters["up_even"], POLYPHASE_EDGE)
-    odd_full = depthwise(x4, filters["up_odd"], POLYPHASE_EDGE)
-    even, odd = even_full[..., :length], odd_full[..., 1:]
-    even[..., :POLYPHASE_EDGE] += first * filters["up_even_left"]
-    odd[..., :POLYPHASE_EDGE] += first * filters["up_odd_left"]
-    even[..., -POLYPHASE_EDGE:] += last * filters["up_even_right"]
-    odd[..., -POLYPHASE_EDGE:] += last * filters["up_odd_right"]
-    if isinstance(activation, SnakeBeta):
-        if scratch is None or scratch.shape != even_full.shape:
-            scratch = torch.empty_like(even_full)    # one buffer for both phases: fewer fresh pages to touch
-        _snake_beta_(even_full, activation, scratch)
-        _snake_beta_(odd_full, activation, scratch)
-    else:
-        even_full.copy_(activation(even_full.squeeze(2)).unsqueeze(2))
-        odd_full.copy_(activation(odd_full.squeeze(2)).unsqueeze(2))
-    # the spare sample of each phase becomes the zero padding of the down filters
-    even_full[..., length] = 0.0
-    odd_full[..., 0] = 0.0
-    y = depthwise(odd_full, filters["down_odd"], POLYPHASE_EDGE - 1)
-    y.add_(depthwise(even_full, filters["down_even"], POLYPHASE_EDGE - 1))          # [B, C, 1, T]
-    # replicate padding of the doubled-rate signal repeats its first (even) and last (odd) sample
-    y[..., :POLYPHASE_EDGE] += even[..., :1] * filters["down_left"]
-    y[..., -POLYPHASE_EDGE:] += odd[..., -1:] * filters["down_right"]
-    return y
-
-
-def to_channels_last(x: torch.Tensor,  # float [B, C, T]
-                     ) -> torch.Tensor:  # float [B, C, 1, T], channels adjacent in memory
-    "A 1-D signal as a channels-last 2-D image of height 1 (a view if it already is one)."
-    return x.unsqueeze(2).contiguous(memory_format=torch.channels_last)
-
-
-def polyphase_activation1d(x: torch.Tensor,            # float [B, C, T], T >= POLYPHASE_MIN_LENGTH
-                           activation: nn.Module,      # element-wise, e.g. SnakeBeta(C)
-                           filters: dict[str, torch.Tensor],  # from polyphase_filters
-                           ) -> torch.Tensor:          # float [B, C, T]
-    "Up ×2 → activation → down ×2 on the two polyphase branches (inference only)."
-    return polyphase_activation_cl(to_channels_last(x), activation, filters).squeeze(2).contiguous()
-
-# %% ../nbs/05_building_blocks.ipynb
-# pi = _PI_A + _PI_B + _PI_C (Cody-Waite; cephes' split of pi/4, times 4): k * _PI_A, k * _PI_B exact for |k| < 2**15
-_PI_A, _PI_B, _PI_C = np.float32(3.140625), np.float32(9.67502593994140625e-4), np.float32(1.509957990978376432e-7)
-_INV_PI = np.float32(1 / math.pi)
-# Taylor coefficients of sin r = r (1 + r² (S3 + r² (S5 + ... + r² S13)))
-_S3, _S5, _S7, _S9, _S11, _S13 = (np.float32(c) for c in (-1 / 6, 1 / 120, -1 / 5_040, 1 / 362_880,
-                                                          -1 / 39_916_800, 1 / 6_227_020_800))
-# every fast-math licence but reassociation, which could undo the exact range reduction
-_FASTMATH = {"contract", "nnan", "ninf", "nsz", "arcp"}
-_CACHE = "__file__" in globals()   # numba caches compiled code beside a module file; a notebook cell has none
-FUSED_TILE = 256                   # outputs per work item: two (256 + 6) x C float32 buffers stay in cache
-
-
-@numba.njit(inline="always", fastmath=_FASTMATH)
-def _sin_squared(y):   # float32 -> float32
-    "sin²(y) from multiplications and additions only (so it vectorises): y = kπ + r, |r| <= π/2."
-    k = np.floor(y * _INV_PI + np.float32(0.5))
-    r = ((y - k * _PI_A) - k * _PI_B) - k * _PI_C
-    r2 = r * r
-    sine = r * (np.float32(1.0) + r2 * (_S3 + r2 * (_S5 + r2 * (_S7 + r2 * (_S9 + r2 * (_S11 + r2 * _S13))))))
-    return sine * sine
-
-
-@numba.njit(inline="always", fastmath=_FASTMATH)
-def _phase_snake(x, b, first, taps, alpha, inv_beta, row):  # x float32 [B, T, C]; row float32 [C], written
-    "row[c] = SnakeBeta(sum_k taps[k] · x[b, clamp(first + k), c]) for every channel c (clamping = replicate padding)."
-    last = x.shape[1] - 1
-    i0, i1, i2 = min(max(first, 0), last), min(max(first + 1, 0), last), min(max(first + 2, 0), last)
-    i3, i4, i5 = min(max(first + 3, 0), last), min(max(first + 4, 0), last), min(max(first + 5, 0), last)
-    for c in range(x.shape[2]):
-        u = (taps[0] * x[b, i0, c] + taps[1] * x[b, i1, c] + taps[2] * x[b, i2, c]
-             + taps[3] * x[b, i3, c] + taps[4] * x[b, i4, c] + taps[5] * x[b, i5, c])
-        row[c] = u + inv_beta[c] * _sin_squared(alpha[c] * u)
-
-
-@numba.njit(inline="always", fastmath=_FASTMATH)
-def _down_phases(z_odd, z_even, m, c, down_odd, down_even):  # z float32 [span, C], local row m = output q
-    "y[q] = sum_k down_odd[k] · z_odd[q+k-3] + down_even[k] · z_even[q+k-2] for channel c, from the tile buffers."
-    return (down_odd[0] * z_odd[m, c] + down_odd[1] * z_odd[m + 1, c]
-            + down_odd[2] * z_odd[m + 2, c] + down_odd[3] * z_odd[m + 3, c]
-            + down_odd[4] * z_odd[m + 4, c] + down_odd[5] * z_odd[m + 5, c]
-            + down_even[0] * z_even[m + 1, c] + down_even[1] * z_even[m + 2, c]
-            + down_even[2] * z_even[m + 3, c] + down_even[3] * z_even[m + 4, c]
-            + down_even[4] * z_even[m + 5, c] + down_even[5] * z_even[m + 6, c])
-
-
-@numba.njit(parallel=True, fastmath=_FASTMATH, nogil=True, cache=_CACHE)
-def _fused_snake_kernel(x,                    # float32 [B, T, C], channels innermost
-                        up_even, up_odd,      # float32 [6] phase filters of the ×2 upsampler
-                        down_odd, down_even,  # float32 [6] phase filters of the ÷2 low-pass
-                        alpha, inv_beta,      # float32 [C]: SnakeBeta's α and 1 / (β + ε)
-                        out,                  # float32 [B, T, C], written
-                        tile):                # outputs per work item
-    batch, length, channels = x.shape
-    last = length - 1
-    tiles = (length + tile - 1) // tile
-    for job in numba.prange(batch * tiles):   # work items spread over the threads
-        b, t0 = job // tiles, (job % tiles) * tile
-        t1 = min(t0 + tile, length)
-        span = t1 - t0 + 6                      # local row m holds phase sample j = t0 - 3 + m
-        z_even = np.empty((span, channels), dtype=np.float32)
-        z_odd = np.empty((span, channels), dtype=np.float32)
-        for m in range(span):
-            j = t0 - 3 + m
-            if j < 0:        # before the start, the doubled-rate signal repeats z[0] = z_even[0]
-                _phase_snake(x, b, -3, up_even, alpha, inv_beta, z_even[m])
-                z_odd[m, :] = z_even[m]
-            elif j > last:   # after the end, it repeats z[2T - 1] = z_odd[T - 1]
-                _phase_snake(x, b, last - 2, up_odd, alpha, inv_beta, z_odd[m])
-                z_even[m, :] = z_odd[m]
-            else:            # u_even[j] reads x[j-3 .. j+2], u_odd[j] reads x[j-2 .. j+3]
-                _phase_snake(x, b, j - 3, up_even, alpha, inv_beta, z_even[m])
-                _phase_snake(x, b, j - 2, up_odd, alpha, inv_beta, z_odd[m])
-        for q in range(t0, t1):
-            m = q - t0
-            for c in range(channels):
-                out[b, q, c] = _down_phases(z_odd, z_even, m, c, down_odd, down_even)
-
-
-FUSED_LANES = 16   # channels per SIMD block of the blocked kernel: one AVX-512 register of float32 (two AVX2)
-
-
-@numba.njit(inline="always", fastmath=_FASTMATH)
-def _phase_snake_lanes(x, b, first, taps, alpha, inv_beta, z, m, c0):  # z float32 [span, C]: row m written
-    "As `_phase_snake` for the channels c0 .. c0 + FUSED_LANES - 1, a loop of known length (one vector each)."
-    last = x.shape[1] - 1
-    i0, i1, i2 = min(max(first, 0), last), min(max(first + 1, 0), last), min(max(first + 2, 0), last)
-    i3, i4, i5 = min(max(first + 3, 0), last), min(max(first + 4, 0), last), min(max(first + 5, 0), last)
-    for lane in range(FUSED_LANES):
-        c = c0 + lane
-        u = (taps[0] * x[b, i0, c] + taps[1] * x[b, i1, c] + taps[2] * x[b, i2, c]
-             + taps[3] * x[b, i3, c] + taps[4] * x[b, i4, c] + taps[5] * x[b, i5, c])
-        z[m, c] = u + inv_beta[c] * _sin_squared(alpha[c] * u)
-
-
-@numba.njit(parallel=True, fastmath=_FASTMATH, nogil=True, cache=_CACHE)
-def _fused_snake_kernel_lanes(x, up_even, up_odd, down_odd, down_even, alpha, inv_beta, out, tile):
-    "`_fused_snake_kernel` (same arguments, same sums in the same order) for C a multiple of FUSED_LANES."
-    batch, length, channels = x.shape
-    last = length - 1
-    tiles = (length + tile - 1) // tile
-    for job in numba.prange(batch * tiles):
-        b, t0 = job // tiles, (job % tiles) * tile
-        t1 = min(t0 + tile, length)
-        span = t1 - t0 + 6
-        z_even = np.empty((span, channels), dtype=np.float32)
-        z_odd = np.empty((span, channels), dtype=np.float32)
-        for block in range(channels // FUSED_LANES):   # one block of channels at a time, through the whole tile
-            c0 = block * FUSED_LANES                     # (a stepped range here would cost a factor of ten)
-            for m in range(span):
-                j = t0 - 3 + m
-                if j < 0:
-                    _phase_snake_lanes(x, b, -3, up_even, alpha, inv_beta, z_even, m, c0)
-                    for c in range(c0, c0 + FUSED_LANES):
-                        z_odd[m, c] = z_even[m, c]
-                elif j > last:
-                    _phase_snake_lanes(x, b, last - 2, up_odd, alpha, inv_beta, z_odd, m, c0)
-                    for c in range(c0, c0 + FUSED_LANES):
-                        z_even[m, c] = z_odd[m, c]
-                else:
-                    _phase_snake_lanes(x, b, j - 3, up_even, alpha, inv_beta, z_even, m, c0)
-                    _phase_snake_lanes(x, b, j - 2, up_odd, alpha, inv_beta, z_odd, m, c0)
-            for q in range(t0, t1):
-                m = q - t0
-                for lane in range(FUSED_LANES):
-                    c = c0 + lane
-                    out[b, q, c] = _down_phases(z_odd, z_even, m, c, down_odd, down_even)
-
-
-def fused_kernel(channels: int):   # C of the activation's input
-    "The compiled kernel for C channels: the blocked one where C is a multiple of FUSED_LANES, else the general one."
-    return _fused_snake_kernel_lanes if channels % FUSED_LANES == 0 else _fused_snake_kernel
-
-
-def fused_available(x: torch.Tensor,      # the activation's input
-                    activation: nn.Module,  # the activation, e.g. SnakeBeta(C)
-                    ) -> bool:
-    "Whether the fused kernel applies: SnakeBeta on a float32 CPU tensor, outside `torch.compile`."
-    # the compiler cannot trace into numba; while it traces, the polyphase torch operations run (and compile) instead
-    return (isinstance(activation, SnakeBeta) and x.device.type == "cpu" and x.dtype == torch.float32
-            and not torch.compiler.is_compiling())
-
-
-def _float32_array(t: torch.Tensor) -> np.ndarray:
-    return np.ascontiguousarray(t.detach().numpy(), dtype=np.float32)
-
-
-def fused_activation_cl(x4: torch.Tensor,                 # float32 [B, C, 1, T] on the CPU, ideally channels-last
-                        snake: SnakeBeta,                 # the activation
-                        filters: dict[str, torch.Tensor],  # from polyphase_filters (the edge weights are unused)
-                        out: torch.Tensor | None = None,  # float32 [B, C, 1, T] channels-last buffer to write, not x4
-                        ) -> torch.Tensor:                # float32 [B, C, 1, T], channels-last (`out` if given)
-    "Up ×2 → SnakeBeta → down ×2 in one compiled pass over the input (CPU inference)."
-    if not fused_available(x4, snake):
-        raise ValueError(f"fused_activation_cl: needs SnakeBeta on a float32 CPU tensor outside torch.compile, got "
-                         f"{type(snake).__name__} on a {x4.dtype} {x4.device.type} tensor"
-                         f"{' while compiling' if torch.compiler.is_compiling() else ''}; use "
-                         "polyphase_activation_cl (any device and dtype, compiles) instead.")
-    batch, channels, _, length = x4.shape
-    alpha, beta = snake.alpha.detach(), snake.beta.detach()
-    if snake.alpha_logscale:
-        alpha, beta = torch.exp(alpha), torch.exp(beta)
-    inv_beta = 1.0 / (beta + SNAKE_EPS)                                   # as SnakeBeta computes it
-    x_btc = np.ascontiguousarray(x4.detach().permute(0, 2, 3, 1)[:, 0].numpy())   # [B, T, C]: a view if channels-last
-    if out is None:
-        out_btc = torch.empty(batch, length, channels, dtype=torch.float32)                    # [B, T, C]
-    elif (out.shape != x4.shape or out.dtype != torch.float32 or out.device.type != "cpu"
-          or not out.is_contiguous(memory_format=torch.channels_last) or out.data_ptr() == x4.data_ptr()):
-        raise ValueError(f"fused_activation_cl: out must be a float32 CPU channels-last tensor of the input's shape "
-                         f"{tuple(x4.shape)} and not the input itself; got {out.dtype} {tuple(out.shape)}.")
-    else:
-        out_btc = out.permute(0, 2, 3, 1)[:, 0]                          # [B, T, C], a contiguous view
-    threads = torch.get_num_threads()   # the kernel uses as many threads as torch
-    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
-    taps = (_float32_array(filters[name]) for name in ("up_even", "up_odd", "down_odd", "down_even"))
-    fused_kernel(channels)(x_btc, *taps, _float32_array(alpha), _float32_array(inv_beta), out_btc.numpy(), FUSED_TILE)
-    if torch.get_num_threads() != threads:   # numba's OpenMP pool, on its first start, resizes the team torch shares
-        torch.set_num_threads(threads)
-    return out_btc.permute(0, 2, 1).unsqueeze(2)                         # [B, C, 1, T], channels-last
-
-# %% ../nbs/05_building_blocks.ipynb
 class Activation1d(nn.Module):
     "Anti-aliased activation: upsample ×2, apply `activation`, low-pass and downsample ×2."
 
@@ -784,112 +489,10 @@ class Activation1d(nn.Module):
         self.act = activation
         self.upsample = UpSample1d(up_ratio, up_kernel_size)
         self.downsample = DownSample1d(down_ratio, down_kernel_size)
-        # the fast path is exact for ×2 with 12-tap filters only
-        self.polyphase = (up_ratio == down_ratio == POLYPHASE_RATIO
-                          and up_kernel_size == down_kernel_size == POLYPHASE_KERNEL_SIZE)
-        self.fused = True   # on the CPU in float32, the fused kernel; else the polyphase torch operations
-        self._filters_key, self._filters = None, None
-
-    def polyphase_filters(self) -> dict[str, torch.Tensor]:
-        "The phase filters of the current buffers, recomputed only when a buffer changed (load, `.to`)."
-        up, down = self.upsample.filter, self.downsample.lowpass.filter
-        key = (up._version, down._version, up.data_ptr(), down.data_ptr(), up.dtype, up.device)
-        if key != self._filters_key:
-            self._filters_key, self._filters = key, polyphase_filters(up, down)
-        return self._filters
-
-    def reference_forward(self, x: torch.Tensor,  # float [B, C, T]
-                          ) -> torch.Tensor:      # float [B, C, T] (for equal up and down ratios)
-        "The straightforward chain, as in the released code (used for training)."
-        return self.downsample(self.act(self.upsample(x)))
-
-    def takes_fast_path(self, x: torch.Tensor) -> bool:
-        "Whether `forward(x)` runs the polyphase path: supported filters, autograd off, long enough input."
-        return self.polyphase and not torch.is_grad_enabled() and x.shape[-1] >= POLYPHASE_MIN_LENGTH
-
-    def fast_forward_cl(self, x4: torch.Tensor,  # float [B, C, 1, T], channels-last
-                        scratch: torch.Tensor | None = None,  # work buffer of polyphase_activation_cl
-                        out: torch.Tensor | None = None,      # output buffer of the fused kernel (x4's shape)
-                        ) -> torch.Tensor:     # float [B, C, 1, T], channels-last
-        "The inference fast path: the fused kernel where it applies (CPU, float32, SnakeBeta), else polyphase."
-        if self.fused and fused_available(x4, self.act):
-            return fused_activation_cl(x4, self.act, self.polyphase_filters(), out)
-        return polyphase_activation_cl(x4, self.act, self.polyphase_filters(), scratch)
 
     def forward(self, x: torch.Tensor,  # float [B, C, T]
                 ) -> torch.Tensor:      # float [B, C, T] (for equal up and down ratios)
-        if self.takes_fast_path(x):
-            return self.fast_forward_cl(to_channels_last(x)).squeeze(2).contiguous()
-        return self.reference_forward(x)
-
-
-def set_polyphase(model: nn.Module,   # any module tree
-                  enabled: bool,      # False = always the straightforward chain
-                  ) -> int:           # how many Activation1d modules were switched
-    "Switch the polyphase fast path of every ×2 / 12-tap `Activation1d` in `model` on or off."
-    switched = 0
-    for module in model.modules():
-        if isinstance(module, Activation1d):
-            supported = (module.upsample.ratio == POLYPHASE_RATIO and module.downsample.lowpass.stride == POLYPHASE_RATIO
-                         and module.upsample.filter.shape[-1] == module.downsample.lowpass.filter.shape[-1]
-                         == POLYPHASE_KERNEL_SIZE)
-            module.polyphase = enabled and supported
-            switched += 1
-    return switched
-
-
-def set_fused(model: nn.Module,   # any module tree
-              enabled: bool,      # False = the polyphase torch operations even where the fused kernel applies
-              ) -> int:           # how many Activation1d modules were switched
-    "Choose the fused kernel (True) or the polyphase torch operations (False) as the fast path of every `Activation1d`."
-    switched = 0
-    for module in model.modules():
-        if isinstance(module, Activation1d):
-            module.fused = enabled
-            switched += 1
-    return switched
-
-# %% ../nbs/05_building_blocks.ipynb
-def _conv_weight(conv: nn.Conv1d) -> torch.Tensor:  # [C_out, C_in, K]
-    "The weight the module itself would use: the hook's g·v/‖v‖ (bit-identical to a folded layer), or the plain one."
-    found = _weight_norm_hook(conv, "weight")
-    return conv.weight if found is None else found[1].compute_weight(conv)
-
-
-def conv_channels_last(conv: nn.Conv1d,      # a 'same'-padded Conv1d, weight-normed or folded
-                       x4: torch.Tensor,     # float [B, C_in, 1, T], channels-last
-                       ) -> torch.Tensor:    # float [B, C_out, 1, T], channels-last
-    "Run a Conv1d as a height-1 Conv2d on a channels-last tensor (oneDNN's faster layout on CPU)."
-    return F.conv2d(x4, _conv_weight(conv).unsqueeze(2), conv.bias, stride=(1, conv.stride[0]),
-                    padding=(0, conv.padding[0]), dilation=(1, conv.dilation[0]), groups=conv.groups)
-
-
-_ONEDNN_CONV_ADD = {"usable": True}   # switched off for the process if PyTorch's internal op is missing or refuses
-
-
-def _onednn_conv_add_applies(x4: torch.Tensor, accumulator: torch.Tensor) -> bool:
-    "float32 CPU tensors, both channels-last, no autograd, not while torch.compile traces, oneDNN built in."
-    return (_ONEDNN_CONV_ADD["usable"] and torch.backends.mkldnn.is_available() and not torch.is_grad_enabled()
-            and not torch.compiler.is_compiling()
-            and all(t.device.type == "cpu" and t.dtype == torch.float32
-                    and t.is_contiguous(memory_format=torch.channels_last) for t in (x4, accumulator)))
-
-
-def conv_channels_last_add_(conv: nn.Conv1d,         # a 'same'-padded Conv1d, weight-normed or folded
-                            x4: torch.Tensor,        # float [B, C_in, 1, T], channels-last
-                            accumulator: torch.Tensor,  # float [B, C_out, 1, T], channels-last; += conv(x4)
-                            ) -> torch.Tensor:       # the accumulator
-    "`accumulator += conv(x4)`: on a CPU one oneDNN pass with the sum fused in (no output tensor), else conv, add_."
-    if _onednn_conv_add_applies(x4, accumulator):
-        try:   # the fused operation inductor uses for conv + add; PyTorch-internal, hence the guard
-            return torch.ops.mkldnn._convolution_pointwise_.binary(
-                accumulator, x4, _conv_weight(conv).unsqueeze(2), conv.bias, [0, conv.padding[0]],
-                [1, conv.stride[0]], [1, conv.dilation[0]], conv.groups, "add", None, None, [], None)
-        except (AttributeError, RuntimeError) as error:
-            _ONEDNN_CONV_ADD["usable"] = False
-            logger.info("conv_channels_last_add_: oneDNN's fused conv + add is unavailable (%s); using conv, add_.",
-                        error)
-    return accumulator.add_(conv_channels_last(conv, x4))
+        return self.downsample(self.act(self.upsample(x)))
 
 # %% ../nbs/05_building_blocks.ipynb
 class AMPBlock1(nn.Module):
@@ -911,65 +514,12 @@ class AMPBlock1(nn.Module):
 
     def forward(self, x: torch.Tensor,  # float [B, C, T]
                 ) -> torch.Tensor:      # float [B, C, T]
-        if self.takes_fast_path(x):
-            return self.channels_last_forward(x)
         for k, (conv1, conv2) in enumerate(zip(self.convs1, self.convs2)):
+            # x <- x + conv2_k(act_{2k+1}(conv1_k(act_{2k}(x))))
             residual = conv2(self.activations[2 * k + 1](conv1(self.activations[2 * k](x))))
             x = x + residual
         return x
 
-    def takes_fast_path(self, x: torch.Tensor) -> bool:
-        "Inference with polyphase activations: the whole block can stay channels-last."
-        return all(activation.takes_fast_path(x) for activation in self.activations)
-
-    def channels_last_forward(self, x: torch.Tensor,  # float [B, C, T]
-                              ) -> torch.Tensor:      # float [B, C, T]
-        "The same block with every tensor channels-last [B, C, 1, T] (one layout change in, one out; inference)."
-        return self.forward_cl(to_channels_last(x)).squeeze(2).contiguous()
-
-    def all_fused(self, x4: torch.Tensor) -> bool:
-        "Whether every activation of the block runs the fused kernel on `x4` (then they can share one buffer)."
-        return all(a.fused and fused_available(x4, a.act) for a in self.activations)
-
-    def forward_cl(self, x4: torch.Tensor,  # float [B, C, 1, T], channels-last; not modified
-                   buffer: torch.Tensor | None = None,  # x4-shaped work buffer for the activations' outputs
-                   out: torch.Tensor | None = None,     # x4-shaped channels-last buffer for the result
-                   ) -> torch.Tensor:       # float [B, C, 1, T], channels-last: `out`, or a new tensor
-        "The inference fast path on channels-last tensors, in and out (so a stage of blocks can stay channels-last)."
-        batch, channels, _, length = x4.shape
-        # Work buffers, reused by all six activations: each output is read once, by the next convolution. Fresh
-        # memory for every step would cost page faults (the allocator hands large freed blocks back to the OS).
-        scratch = None
-        if self.all_fused(x4):
-            if buffer is None:
-                buffer = torch.empty_like(x4, memory_format=torch.channels_last)
-        else:
-            buffer = None   # the polyphase path writes fresh outputs through its own scratch
-            scratch = torch.empty(batch, channels, 1, length + 1, dtype=x4.dtype, device=x4.device,
-                                  memory_format=torch.channels_last)
-        if out is None:
-            out = torch.empty_like(x4, memory_format=torch.channels_last)
-        x = out.copy_(x4)   # the running sum x + residual_1 + ...: never written into the caller's tensor
-        for k, (conv1, conv2) in enumerate(zip(self.convs1, self.convs2)):
-            hidden = self.activations[2 * k].fast_forward_cl(x, scratch, buffer)
-            hidden = conv_channels_last(conv1, hidden)
-            hidden = self.activations[2 * k + 1].fast_forward_cl(hidden, scratch, buffer)
-            conv_channels_last_add_(conv2, hidden, x)             # x += conv2(hidden), in one pass on a CPU
-        return x
-
     def remove_weight_norm(self) -> None:
-        "Fold the weight norm of the six convolutions (fast inference path)."
+        "Fold the weight norm of the six convolutions (for inference)."
         fold_weight_norm(self)
-
-
-def amp_mean_cl(blocks: Sequence[AMPBlock1],  # the K AMP blocks of a generator stage, all on the fast path
-                x4: torch.Tensor,             # float [B, C, 1, T], channels-last; not modified
-                ) -> torch.Tensor:            # float [B, C, 1, T], channels-last
-    "Mean of the blocks' outputs on one input, summed in order and divided by K, without leaving channels-last."
-    shared = all(block.all_fused(x4) for block in blocks)              # one buffer for all their activations
-    buffer = torch.empty_like(x4, memory_format=torch.channels_last) if shared else None
-    total = blocks[0].forward_cl(x4, buffer)
-    other = torch.empty_like(total) if len(blocks) > 1 else None   # the later blocks' results, one at a time
-    for block in blocks[1:]:
-        total.add_(block.forward_cl(x4, buffer, other))
-    return total.div_(len(blocks))

@@ -14,8 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .audio import HOP_LENGTH
-from .blocks import (AMPBlock1, Activation1d, SnakeBeta, amp_mean_cl, fold_weight_norm, get_padding,
-                                  to_channels_last, weight_norm)
+from .blocks import AMPBlock1, Activation1d, SnakeBeta, fold_weight_norm, get_padding, weight_norm
 from .config import SYNTH_FIXED_GIN_CHANNELS, SYNTH_FIXED_INTER_CHANNELS, SynthesizerModelConfig
 
 logger = logging.getLogger(__name__)
@@ -57,9 +56,6 @@ def amp_mean(blocks: Sequence[nn.Module],  # the K AMP blocks of one stage
              x: torch.Tensor,               # float [B, C, T]
              ) -> torch.Tensor:             # float [B, C, T]
     "Average of the blocks' outputs on the same input (summed in order, then divided by K, as the official code)."
-    if all(isinstance(block, AMPBlock1) and block.takes_fast_path(x) for block in blocks):
-        # inference: the whole stage stays channels-last (notebook 05), one layout change in and one out
-        return amp_mean_cl(blocks, to_channels_last(x)).squeeze(2).contiguous()
     total = blocks[0](x)
     for block in blocks[1:]:
         total = total + block(x)
@@ -118,10 +114,15 @@ class SourceNetwork(nn.Module):
         _check_latent("SourceNetwork", z, self.in_channels, g, self.gin_channels)
         x = self.conv_pre(z) + self.cond(g)                                   # [B, u/2, T]
         for i, up in enumerate(self.ups):
-            stage_blocks = self.resblocks[i * self.num_kernels:(i + 1) * self.num_kernels]
-            x = amp_mean(stage_blocks, up(x))                                  # [B, u/2^(i+2), 2^(i+1) T]
+            x = self.stage_mean(i, up(x))                                      # [B, u/2^(i+2), 2^(i+1) T]
         source_features = self.activation_post(x)                             # [B, u/8, 4T] at 200 Hz
         return source_features, self.conv_post(source_features)
+
+    def stage_mean(self, stage: int,      # upsampling stage, 0-based
+                   x: torch.Tensor,       # float [B, C, T], the stage's upsampled input
+                   ) -> torch.Tensor:     # float [B, C, T]
+        "Mean of the stage's AMP blocks on x (`resblocks` holds num_kernels blocks per stage, in order)."
+        return amp_mean(self.resblocks[stage * self.num_kernels:(stage + 1) * self.num_kernels], x)
 
     def remove_weight_norm(self) -> None:
         "Fold every weight norm into plain weights (the fast inference path)."
@@ -215,8 +216,14 @@ class HierarchicalAdaptiveGenerator(nn.Module):
             x = up(x)
             if i == 0:
                 x = x + self.proj(source)                                     # [B, u/2, 4T], 200 Hz
-            x = amp_mean(self.resblocks[i * self.num_kernels:(i + 1) * self.num_kernels], x)
+            x = self.stage_mean(i, x)
         return torch.tanh(self.conv_post(self.activation_post(x)))            # [B, 1, 320 T]
+
+    def stage_mean(self, stage: int,      # upsampling stage, 0-based
+                   x: torch.Tensor,       # float [B, C, T], the stage's upsampled input
+                   ) -> torch.Tensor:     # float [B, C, T]
+        "Mean of the stage's AMP blocks on x (`resblocks` holds num_kernels blocks per stage, in order)."
+        return amp_mean(self.resblocks[stage * self.num_kernels:(stage + 1) * self.num_kernels], x)
 
     def remove_weight_norm(self) -> None:
         "Fold every weight norm into plain weights (the fast inference path)."

@@ -119,25 +119,30 @@ class HierSpeechPipeline:
                          output_rates: tuple = (16_000,),      # which SpeechSR models to load
                          denoiser: bool = False,               # load MP-SENet (for denoise_ratio > 0)
                          mms: str | Path = MMS_MODEL_ID,       # MMS hub id or local folder (for "vc")
-                         device: str = "cpu"):
+                         device: str = "cpu",
+                         optimize: bool = True):               # optimize_for_inference (appendix A3)
         "Load the released checkpoints (strict) found by name under `ckpt_dir`."
         for rate in output_rates:
             _check_rate(rate)
         names = ["synthesizer"] + (["ttv"] if "tts" in tasks else []) + (["denoiser"] if denoiser else [])
         names += [OUTPUT_RATES[rate] for rate in output_rates if OUTPUT_RATES[rate]]
         files = find_checkpoints(ckpt_dir, names)
-        models = {name: load_checkpoint(name, path, device=device, fold=name != "denoiser") for name, path in files.items()}
+        models = {name: load_checkpoint(name, path, device=device, optimize=optimize) for name, path in files.items()}
         return cls(synthesizer=models["synthesizer"], ttv=models.get("ttv"), denoiser=models.get("denoiser"),
                    mms=load_mms(mms, device=device) if "vc" in tasks else None,
                    speechsr={rate: models[OUTPUT_RATES[rate]] for rate in output_rates if OUTPUT_RATES[rate]},
                    device=str(device))
 
     @classmethod
-    def random(cls, seed: int = 0, device: str = "cpu"):
+    def random(cls, seed: int = 0, device: str = "cpu",
+               optimize: bool = True):   # optimize_for_inference (appendix A3)
         "Every model with tiny random weights (released architecture, few channels): try the path offline."
         torch.manual_seed(seed)
         models = {name: create_model(name, "tiny", device=device).eval() for name in
                   ("synthesizer", "ttv", "speechsr24k", "speechsr48k", "denoiser")}
+        if optimize:   # the appendix comes after this notebook in the course, hence the import here
+            from hierspeech_nb.accel import optimize_for_inference
+            models = {name: optimize_for_inference(model) for name, model in models.items()}
         return cls(synthesizer=models["synthesizer"], ttv=models["ttv"], denoiser=models["denoiser"],
                    mms=tiny_random_mms(seed).to(device),
                    speechsr={24_000: models["speechsr24k"], 48_000: models["speechsr48k"]}, device=str(device))

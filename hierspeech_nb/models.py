@@ -114,7 +114,8 @@ def load_checkpoint(name: str,                          # one of MODEL_NAMES
                     path: str | Path,                   # the released checkpoint file
                     config=None,                        # as in create_model; None = the released config
                     device: torch.device | str = "cpu",
-                    fold: bool = False,                 # fold weight norm into plain weights (inference only)
+                    fold: bool = False,                 # fold weight norm into plain weights (exact; inference only)
+                    optimize: bool = False,             # optimize_for_inference (appendix A3): fold + fast drop-ins
                     ) -> nn.Module:                     # strictly loaded, in eval mode
     "Build model `name` and load a checkpoint file into it strictly, ready for inference."
     model = create_model(name, config, device=device)
@@ -122,6 +123,9 @@ def load_checkpoint(name: str,                          # one of MODEL_NAMES
     check_state_dict(model, state_dict, source=f"checkpoint {path}")
     model.load_state_dict(state_dict, strict=True)
     logger.info("loaded %s from %s", name, path)
+    if optimize:   # the appendix comes after this notebook in the course, hence the import here
+        from hierspeech_nb.accel import optimize_for_inference
+        return optimize_for_inference(model)
     if fold:
         fold_weight_norm(model)
     return model.eval()

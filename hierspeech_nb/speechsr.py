@@ -18,8 +18,7 @@ from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
 from .audio import SAMPLE_RATE, as_mono_clip, load_audio, mel_spectrogram, resample
-from .blocks import (AMPBlock1, Activation1d, SnakeBeta, amp_mean_cl, conv_channels_last,
-                                  to_channels_last, weight_norm)
+from .blocks import AMPBlock1, Activation1d, SnakeBeta, weight_norm
 from .config import SpeechSRConfig
 from .discriminators import DiscriminatorConfig, HierSpeechDiscriminator
 from .losses import (discriminator_loss, feature_matching_loss, generator_adversarial_loss, loss_weights,
@@ -30,9 +29,9 @@ logger = logging.getLogger(__name__)
 
 # %% auto 0
 __all__ = ['logger', 'INTERPOLATION_MODES', 'PRE_POST_KERNEL_SIZE', 'DEFAULT_CHUNK_SECONDS', 'sr_output_length',
-           'interpolate_features', 'interpolate_features_cl', 'SpeechSRGenerator', 'SpeechSR', 'build_speechsr',
-           'receptive_radius', 'interpolation_indices', 'super_resolve', 'speechsr_training_forward', 'HighRateClips',
-           'collate_clips', 'SpeechSRTask']
+           'interpolate_features', 'SpeechSRGenerator', 'SpeechSR', 'build_speechsr', 'receptive_radius',
+           'interpolation_indices', 'super_resolve', 'speechsr_training_forward', 'HighRateClips', 'collate_clips',
+           'SpeechSRTask']
 
 # %% ../nbs/16_speechsr.ipynb
 def sr_output_length(num_samples: int,              # N, samples at `input_rate`
@@ -55,18 +54,6 @@ def interpolate_features(features: torch.Tensor,    # float [B, C, N] at 16 kHz
         raise ValueError(f"interpolate_features: mode={mode!r} is not supported; choose one of {INTERPOLATION_MODES} "
                          "('linear' is what the released SpeechSR weights expect).")
     return F.interpolate(features, size=output_length, mode=mode)
-
-def interpolate_features_cl(features4: torch.Tensor,   # float [B, C, 1, N] at 16 kHz, channels-last
-                            output_length: int,         # M
-                            mode: str = "linear",       # one of INTERPOLATION_MODES
-                            ) -> torch.Tensor:          # float [B, C, 1, M], channels-last
-    "`interpolate_features` on a channels-last image of height 1: the same values, no layout change (inference)."
-    if mode not in INTERPOLATION_MODES:
-        raise ValueError(f"interpolate_features_cl: mode={mode!r} is not supported; choose one of "
-                         f"{INTERPOLATION_MODES}.")
-    # the height 1 -> 1 maps onto itself exactly; along the width, PyTorch's 2-D kernels use the 1-D formula
-    return F.interpolate(features4, size=(1, output_length), mode="bilinear" if mode == "linear" else "nearest")
-
 
 # %% ../nbs/16_speechsr.ipynb
 PRE_POST_KERNEL_SIZE = 7   # taps of conv_pre and conv_post ('same' padding of 3)
@@ -103,18 +90,9 @@ class SpeechSRGenerator(nn.Module):
         "M output samples for N input samples."
         return sr_output_length(num_samples, self.output_rate, self.input_rate)
 
-    def takes_fast_path(self, features: torch.Tensor) -> bool:
-        "Whether every activation takes its polyphase path on `features` (inference): then all stays channels-last."
-        return all(block.takes_fast_path(features) for block in self.resblocks) and \
-            self.activation_post.takes_fast_path(features)
-
     def refine(self, features: torch.Tensor,  # float [B, C, M] at the output rate, already interpolated
                ) -> torch.Tensor:             # float [B, 1, M] in (-1, 1)
         "Everything after the interpolation: mean of the AMP blocks, anti-aliased SnakeBeta, conv_post, tanh."
-        if self.takes_fast_path(features):
-            # inference: the same steps without leaving the channels-last layout (notebook 05)
-            x4 = self.activation_post.fast_forward_cl(amp_mean_cl(self.resblocks, to_channels_last(features)))
-            return torch.tanh(conv_channels_last(self.conv_post, x4)).squeeze(2)
         total = self.resblocks[0](features)
         for block in self.resblocks[1:]:
             total = total + block(features)                  # same summation order as the official loop
@@ -123,14 +101,9 @@ class SpeechSRGenerator(nn.Module):
 
     def forward(self, x: torch.Tensor,  # float [B, 1, N] at 16 kHz
                 ) -> torch.Tensor:      # float [B, 1, M] at the output rate, in (-1, 1)
-        length = self.output_length(x.shape[-1])
-        if self.takes_fast_path(x.new_empty(1).expand(length)):   # a stand-in of the features' length, no memory
-            # inference: channels-last from conv_pre on, so refine needs no layout change
-            features = interpolate_features_cl(conv_channels_last(self.conv_pre, to_channels_last(x)), length,
-                                               self.interpolation_mode).squeeze(2)   # [B, C, M], channels adjacent
-            return self.refine(features)
         features = self.conv_pre(x)                                                   # [B, C, N] at 16 kHz
-        features = interpolate_features(features, length, self.interpolation_mode)   # [B, C, M] at the output rate
+        features = interpolate_features(features, self.output_length(x.shape[-1]),
+                                        self.interpolation_mode)                      # [B, C, M] at the output rate
         return self.refine(features)
 
 # %% ../nbs/16_speechsr.ipynb
@@ -224,11 +197,12 @@ def _window_forward(dec: SpeechSRGenerator,
     low, high = int(index0[0]), int(index1[-1]) + 1                 # source samples the window reads
     context = dec.conv_pre.padding[0]
     begin, end = max(low - context, 0), min(high + context, num_samples)
-    features = conv_channels_last(dec.conv_pre, to_channels_last(x[..., begin:end]))   # [B, C, 1, n], 16 kHz
-    features = features[:, :, 0, low - begin:high - begin].transpose(1, 2)   # [B, high - low, C], a view
+    features = dec.conv_pre(x[..., begin:end])                                    # [B, C, n], 16 kHz
+    features = features[..., low - begin:high - begin].transpose(1, 2)          # [B, high - low, C], a view
     index0, index1 = (index0 - low).to(x.device), (index1 - low).to(x.device)
     weight1 = weight1.to(x.device, x.dtype)[:, None]
-    # blended with time outermost, so the window comes out channels-last, as refine's fast path wants it
+    # blended with time outermost: the window comes out with its channels adjacent in memory, the layout the
+    # optimized refine (appendix A3) works in, so it needs no copy
     window = features[:, index0] * (1 - weight1) + features[:, index1] * weight1   # [B, last - first, C]
     return dec.refine(window.transpose(1, 2))[..., start - first:stop - first]
 

@@ -8,14 +8,17 @@ would load them.
 Tolerance: `torch.testing.assert_close(rtol=0, atol=1e-4)` on every tensor, the golden README's recommendation
 for an implementation that calls `F.interpolate(x, size=int(N*r), mode='linear')` in float32 as the official
 code does (README section "Real SpeechSR checkpoints"). The same tolerance holds for our chunked path
-(`super_resolve` with chunks), whose window positions reproduce PyTorch's float32 interpolation arithmetic."""
+(`super_resolve` with chunks), whose window positions reproduce PyTorch's float32 interpolation arithmetic.
+
+Every test runs twice: on the plain model (the lesson modules) and on the model `optimize_for_inference` gives
+(appendix A3: weight norm folded, channels-last drop-ins). The intermediates are read with forward hooks on the
+plain model, whose modules are called one by one."""
 from __future__ import annotations
 
 import pytest
 import torch
 
 from hierspeech_nb.audio import SAMPLE_RATE
-from hierspeech_nb.blocks import set_polyphase
 from hierspeech_nb.config import load_config
 from hierspeech_nb.models import load_checkpoint
 from hierspeech_nb.speechsr import build_speechsr, interpolate_features, sr_output_length, super_resolve
@@ -30,28 +33,27 @@ CHECKED_KEYS = {"input_16k", "output", "input_was_resampled", "source_clip", "in
                 "short_output_if_nearest_interp"}
 
 
-@pytest.fixture(scope="module", params=NAMES)
+@pytest.fixture(scope="module", params=[(name, variant) for name in NAMES for variant in ("plain", "optimized")],
+                ids=lambda param: "-".join(param))
 def case(request, golden_dir, shared_reference) -> dict:
     "Fixture tensors, the real-weights model loaded strictly, and what the model computes on the fixture inputs."
-    name = request.param
+    name, variant = request.param
     fixture = torch.load(golden_dir / f"{name}_real.pt", weights_only=True)
     checkpoint = shared_reference / "checkpoints" / fixture["checkpoint"]
-    model = load_checkpoint(name, checkpoint)
+    plain = load_checkpoint(name, checkpoint)
     captured = {}
-    dec = model.dec
+    dec = plain.dec
     hooks = [dec.conv_pre.register_forward_hook(lambda m, i, o: captured.__setitem__("short_conv_pre_out", o)),
              dec.resblocks[0].register_forward_pre_hook(lambda m, i: captured.__setitem__("short_interp_out", i[0])),
              dec.activation_post.register_forward_hook(
                  lambda m, i, o: captured.update(short_resblock_mean=i[0], short_activation_post_out=o)),
              dec.conv_post.register_forward_hook(lambda m, i, o: captured.__setitem__("short_conv_post_out", o))]
-    # the inference fast path runs the AMP blocks channels-last without calling each module, so hooks see the
-    # intermediates only on the module-by-module chain; the outputs below come from the fast path (the default)
-    set_polyphase(model, False)
     with torch.inference_mode():
-        captured["short_output_module_by_module"] = model(fixture["short_input_16k"])
+        captured["short_output_module_by_module"] = plain(fixture["short_input_16k"])
     for hook in hooks:
         hook.remove()
-    set_polyphase(model, True)
+    model = load_checkpoint(name, checkpoint, optimize=True) if variant == "optimized" else plain
+    assert (type(model.dec).__name__ == "FastSpeechSRGenerator") == (variant == "optimized")
     with torch.inference_mode():
         captured["short_output"] = model(fixture["short_input_16k"])
         captured["output"] = model(fixture["input_16k"])

@@ -7,9 +7,8 @@ synth_modules.pt records no per-block outputs, so the blocks are checked in thre
     golden tiny synthesizer bit for bit;
 (c) numerics: the real SpeechSR checkpoints' AMP blocks and anti-aliased SnakeBeta, run by our code on the recorded
     intermediate tensors of the official generator (speechsr*_real.pt), reproduce its outputs;
-(d) the inference fast path (polyphase Activation1d, channels-last AMP blocks, notebook 05) is taken under no_grad,
-    equals the straightforward chain within 1e-5 and the official outputs within 1e-4, and training keeps the
-    differentiable chain.
+(d) the inference drop-ins of the appendix (`hierspeech_nb.accel`: FastActivation1d, FastAMPBlock1) equal the lesson
+    modules within 1e-5 and the official outputs within 1e-4, and with autograd on they run the lesson chain.
 """
 from __future__ import annotations
 
@@ -18,8 +17,10 @@ import json
 import pytest
 import torch
 
-from hierspeech_nb.blocks import (POLYPHASE_MIN_LENGTH, AMPBlock1, Activation1d, DownSample1d, Encoder, SnakeBeta,
-                                  UpSample1d, WN, fold_weight_norm, kaiser_sinc_filter1d, set_polyphase)
+from hierspeech_nb.accel import FastActivation1d, FastAMPBlock1, optimize_for_inference
+from hierspeech_nb.blocks import (AMPBlock1, Activation1d, DownSample1d, Encoder, SnakeBeta, UpSample1d, WN,
+                                  fold_weight_norm, kaiser_sinc_filter1d)
+from hierspeech_nb.fast_polyphase import POLYPHASE_MIN_LENGTH
 from hierspeech_nb.config import SpeechSRConfig, SynthesizerConfig, released_config
 
 # Sizes the official code hard-codes (hierspeechpp_speechsynthesizer.py / ttv_v1/t2w2v_transformer.py, golden README):
@@ -212,12 +213,9 @@ def _speechsr_resblocks(config, state) -> list[AMPBlock1]:
     return blocks
 
 
-def _folded_resblocks(config, state):
-    "The released SpeechSR AMP blocks with their weight norm folded (the inference fast path)."
-    blocks = _speechsr_resblocks(config, state)
-    for block in blocks:
-        fold_weight_norm(block)
-    return blocks
+def _optimized_resblocks(config, state):
+    "The released SpeechSR AMP blocks as the inference drop-ins (weight norm folded, channels-last)."
+    return [optimize_for_inference(block) for block in _speechsr_resblocks(config, state)]
 
 
 def _resblock_mean(blocks, x):
@@ -268,33 +266,36 @@ def test_amp_activation_order_matters(speechsr):
     assert (out - fixture["short_resblock_mean"]).abs().max() > 1e-2, name
 
 
-# ------------------------------------------------------------------------- the polyphase / channels-last fast path
+# ------------------------------------------------------------------- the inference drop-ins (appendix, accel)
 def test_fast_activation_matches_official_and_reference(speechsr):
-    "Under no_grad Activation1d takes the polyphase path: equal to the golden output and to the straightforward chain."
+    "The activation drop-in (fused kernel, then polyphase operations): equal to the golden output and to the lesson chain."
     name, config, state, fixture = speechsr
     activation = Activation1d(SnakeBeta(config.upsample_initial_channel)).eval()
     activation.load_state_dict(_subdict(state, "dec.activation_post."), strict=True)
+    fast_activation = optimize_for_inference(activation, inplace=False)
+    assert isinstance(fast_activation, FastActivation1d), name
     x = fixture["short_resblock_mean"]
     with torch.no_grad():
-        assert activation.takes_fast_path(x), name
-        fast = activation(x)
-        reference = activation.reference_forward(x)
-    # atol 1e-4 against the official output (golden README); 1e-5 against our own straightforward chain, since
-    # only the order of float32 additions differs (measured ~1e-6 at this signal scale)
-    torch.testing.assert_close(fast, fixture["short_activation_post_out"], rtol=0, atol=1e-4, msg=name)
-    torch.testing.assert_close(fast, reference, rtol=0, atol=1e-5, msg=name)
+        reference = activation(x)
+        for fused in (True, False):
+            fast_activation.fused = fused
+            assert fast_activation.applies(x), name
+            fast = fast_activation(x)
+            # atol 1e-4 against the official output (golden README); 1e-5 against our own straightforward chain,
+            # since only the order of float32 additions differs (measured ~1e-6 at this signal scale)
+            torch.testing.assert_close(fast, fixture["short_activation_post_out"], rtol=0, atol=1e-4, msg=name)
+            torch.testing.assert_close(fast, reference, rtol=0, atol=1e-5, msg=name)
 
 
 def test_fast_amp_blocks_match_reference_path(speechsr):
-    "Folded AMP blocks run channels-last end to end; the result equals the straightforward path of the same blocks."
+    "The AMP block drop-ins run channels-last end to end; the result equals the lesson blocks and the official one."
     name, config, state, fixture = speechsr
-    blocks, x = _folded_resblocks(config, state), fixture["short_interp_out"]
+    plain, x = _speechsr_resblocks(config, state), fixture["short_interp_out"]
+    blocks = _optimized_resblocks(config, state)
     with torch.no_grad():
-        assert all(block.takes_fast_path(x) for block in blocks), name
+        assert all(isinstance(block, FastAMPBlock1) and block.applies(x) for block in blocks), name
         fast = _resblock_mean(blocks, x)
-        assert sum(set_polyphase(block, False) for block in blocks) == 6 * len(blocks)
-        assert not any(block.takes_fast_path(x) for block in blocks), name
-        reference = _resblock_mean(blocks, x)
+        reference = _resblock_mean(plain, x)
     torch.testing.assert_close(fast, reference, rtol=0, atol=1e-5, msg=name)
     torch.testing.assert_close(fast, fixture["short_resblock_mean"], rtol=0, atol=1e-4, msg=name)
 
@@ -307,18 +308,22 @@ def test_polyphase_equals_reference_on_random_input(length):
     with torch.no_grad():
         activation.act.alpha.normal_(0.0, 0.5)
         activation.act.beta.normal_(0.0, 0.5)
+    fast_activation = FastActivation1d.from_plain(activation)
     x = 3 * torch.randn(2, 5, length)
     with torch.inference_mode():
-        assert activation.takes_fast_path(x) == (length >= POLYPHASE_MIN_LENGTH)
-        torch.testing.assert_close(activation(x), activation.reference_forward(x), rtol=0, atol=1e-5)
+        assert fast_activation.applies(x) == (length >= POLYPHASE_MIN_LENGTH)
+        torch.testing.assert_close(fast_activation(x), activation(x), rtol=0, atol=1e-5)
 
 
 def test_training_keeps_the_differentiable_path():
-    "With autograd on, Activation1d and AMPBlock1 take the straightforward chain and gradients reach every parameter."
-    block = AMPBlock1(4, 3, (1, 3, 5)).train()
+    "With autograd on, the drop-ins run the lesson chain and gradients reach every parameter."
+    plain = AMPBlock1(4, 3, (1, 3, 5))
+    block = FastAMPBlock1.from_plain(plain).train()
     x = torch.randn(1, 4, 50, requires_grad=True)
-    assert not block.takes_fast_path(x)
-    block(x).square().mean().backward()
+    assert not block.applies(x)
+    out = block(x)
+    assert torch.equal(out, AMPBlock1.forward(block, x))
+    out.square().mean().backward()
     assert x.grad is not None and x.grad.abs().sum() > 0
     for parameter_name, parameter in block.named_parameters():
         assert parameter.grad is not None and parameter.grad.abs().sum() > 0, parameter_name
@@ -326,9 +331,9 @@ def test_training_keeps_the_differentiable_path():
 
 def test_fused_residual_falls_back_when_onednn_refuses(speechsr, monkeypatch, caplog):
     "If PyTorch's internal conv + add operation is missing or refuses, the AMP blocks switch to conv, add_ (same result)."
-    import hierspeech_nb.blocks as blocks_module
+    import hierspeech_nb.accel as accel
     name, config, state, fixture = speechsr
-    blocks, x = _folded_resblocks(config, state), fixture["short_interp_out"]
+    blocks, x = _optimized_resblocks(config, state), fixture["short_interp_out"]
     with torch.no_grad():
         fused = _resblock_mean(blocks, x)
 
@@ -338,10 +343,10 @@ def test_fused_residual_falls_back_when_onednn_refuses(speechsr, monkeypatch, ca
             raise RuntimeError("not supported in this build")
 
     monkeypatch.setattr(torch.ops.mkldnn, "_convolution_pointwise_", Refusing(), raising=False)
-    monkeypatch.setitem(blocks_module._ONEDNN_CONV_ADD, "usable", True)
-    with torch.no_grad(), caplog.at_level("INFO", logger="hierspeech_nb.blocks"):
+    monkeypatch.setitem(accel._ONEDNN_CONV_ADD, "usable", True)
+    with torch.no_grad(), caplog.at_level("INFO", logger="hierspeech_nb.accel"):
         fallback = _resblock_mean(blocks, x)
-    assert blocks_module._ONEDNN_CONV_ADD["usable"] is False, name          # switched off after the first refusal
+    assert accel._ONEDNN_CONV_ADD["usable"] is False, name          # switched off after the first refusal
     assert "not supported in this build" in caplog.text
     torch.testing.assert_close(fallback, fused, rtol=0, atol=1e-6, msg=name)
     torch.testing.assert_close(fallback, fixture["short_resblock_mean"], rtol=0, atol=1e-4, msg=name)
