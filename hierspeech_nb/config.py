@@ -10,6 +10,7 @@ import dataclasses
 import json
 import math
 import typing
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,8 @@ __all__ = ['SYNTH_FIXED_INTER_CHANNELS', 'SYNTH_FIXED_GIN_CHANNELS', 'MODEL_NAME
 # %% ../nbs/00_config.ipynb
 class ConfigBase:
     "Mixin: build a dataclass from the official JSON dict and back, keeping unknown keys in `extra`."
+    # field -> (why nothing reads it, the values that need no warning: the default and the released ones)
+    IGNORED = {}
 
     @classmethod
     def from_dict(cls, values: dict, source: str = "config"):  # `source` names the file in error messages
@@ -63,6 +66,7 @@ class ConfigBase:
             raise ValueError(f"config file {path} is not valid JSON ({error}); fix or re-download it.") from None
         config = cls.from_dict(values, source=str(path))
         config.validate()
+        config.warn_ignored(source=str(path))
         return config
 
     def to_json(self, path: str | Path) -> Path:
@@ -73,6 +77,25 @@ class ConfigBase:
 
     def validate(self) -> None:
         "Raise `ValueError` if fields contradict each other (subclasses add their rules)."
+
+    def ignored_settings(self, prefix: str = "") -> list[tuple[str, object, str]]:
+        "(dotted field, value, why) for every field set to a value that nothing in this library reads."
+        found = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, ConfigBase):
+                found += value.ignored_settings(f"{prefix}{f.name}.")
+            elif f.name in self.IGNORED and value not in self.IGNORED[f.name][1]:
+                found.append((prefix + f.name, value, self.IGNORED[f.name][0]))
+        return found
+
+    def warn_ignored(self, source: str = "config") -> None:
+        "Warn (UserWarning) once per field and value of this object that would be ignored."
+        warned = self.__dict__.setdefault("_warned_ignored", set())
+        for name, value, reason in self.ignored_settings():
+            if (name, repr(value)) not in warned:
+                warned.add((name, repr(value)))
+                warnings.warn(f"{source}: {name}={value!r} is ignored: {reason}.", UserWarning, stacklevel=3)
 
 # %% ../nbs/00_config.ipynb
 @dataclass
@@ -100,6 +123,14 @@ class TrainConfig(ConfigBase):
     c_f0: float | None = None           # weight of the pitch loss
     aug: bool | None = None
     extra: dict = field(default_factory=dict)
+    IGNORED = {
+        "fp16_run": ("the trainer's precision comes from TrainerOptions.precision ('auto' = bf16/fp16 on CUDA, "
+                     "fp32 on CPU); pass precision='fp16' there", (False,)),
+        "aug": ("the data pipeline does no augmentation", (None, True)),
+        "c_mixup": ("the losses have no mixup term", (None, 1)),
+        "init_lr_ratio": ("the schedule is ExponentialLR(lr_decay) from learning_rate, without warm-up", (1,)),
+        "warmup_epochs": ("the schedule is ExponentialLR(lr_decay) from learning_rate, without warm-up", (0,)),
+    }
 
 
 @dataclass
@@ -122,6 +153,13 @@ class DataConfig(ConfigBase):
     train_filelist_path: str | None = None
     test_filelist_path: str | None = None
     extra: dict = field(default_factory=dict)
+    IGNORED = {
+        "max_wav_value": ("audio is loaded as float in [-1, 1] (PCM-16 divided by 32768)", (32768.0,)),
+        "n_speakers": ("the models take a style prompt, not speaker ids", (0,)),
+        "text_cleaners": ("the text front-end always runs english_cleaners2", (["english_cleaners2"],)),
+        "aug_rate": ("the data pipeline does no augmentation", (1.0,)),
+        "top_db": ("the data pipeline does not trim silence", (20,)),
+    }
 
     @property
     def frame_rate(self) -> float:
@@ -153,6 +191,18 @@ class SynthesizerModelConfig(ConfigBase):
     uncond_ratio: float = 0.1           # style dropout probability in training
     prosody_size: int = 20
     extra: dict = field(default_factory=dict)
+    IGNORED = {  # stored but never read by the official SynthesizerTrn either (golden README)
+        "n_heads": ("the official model hard-codes its attention sizes (mel decoder: 2 heads)", (2,)),
+        "n_layers": ("the official model hard-codes its depths (mel decoder: 2 layers)", (6,)),
+        "kernel_size": ("the official model hard-codes its kernel sizes", (3,)),
+        "p_dropout": ("the official model hard-codes its dropout", (0.1,)),
+        "resblock": ("the generator always uses AMP blocks", ("1",)),
+        "n_layers_q": ("enc_q's WaveNet has a fixed 16 layers", (3,)),
+        "use_spectral_norm": ("the synthesizer uses weight norm; the discriminators have their own setting",
+                              (False,)),
+        "wav2vec_feature_layer": ("the semantic features are MMS layer 7, the released models' input; build "
+                                  "another extractor with hierspeech_nb.semantic.load_mms(num_layers=...)", (7,)),
+    }
 
 
 @dataclass
@@ -170,6 +220,17 @@ class TTVModelConfig(ConfigBase):
     resblock_dilation_sizes: list = field(default_factory=lambda: [[1, 3, 5], [1, 3, 5], [1, 3, 5]])
     use_spectral_norm: bool = False
     extra: dict = field(default_factory=dict)
+    IGNORED = {  # the official TTV reads only the first two sizes
+        "filter_channels": ("the text encoder's FFN is 4 x inter_channels", (1024,)),
+        "n_heads": ("the official TTV hard-codes its attention sizes (text encoder: 4 heads)", (4,)),
+        "n_layers": ("the official TTV hard-codes its depths (text encoder: 2 x 3 layers)", (6,)),
+        "kernel_size": ("the official TTV hard-codes its kernel sizes", (3,)),
+        "p_dropout": ("the official TTV hard-codes its dropout", (0.1,)),
+        "resblock": ("the pitch predictor's blocks are fixed", ("1",)),
+        "resblock_kernel_sizes": ("the pitch predictor's blocks are fixed", ([3, 7, 11],)),
+        "resblock_dilation_sizes": ("the pitch predictor's blocks are fixed", ([[1, 3, 5]] * 3,)),
+        "use_spectral_norm": ("the TTV has no spectral-norm layer", (False,)),
+    }
 
 
 @dataclass
@@ -183,6 +244,12 @@ class SpeechSRModelConfig(ConfigBase):
     upsample_kernel_sizes: list = field(default_factory=lambda: [3])
     use_spectral_norm: bool = False
     extra: dict = field(default_factory=dict)
+    IGNORED = {
+        "upsample_rates": ("the factor is data.sampling_rate / 16000; only the number of stages (1) is read",
+                           ([3],)),
+        "upsample_kernel_sizes": ("the rate change is an interpolation, with no transposed convolution", ([3],)),
+        "use_spectral_norm": ("the generator uses weight norm", (False,)),
+    }
 
 # %% ../nbs/00_config.ipynb
 SYNTH_FIXED_INTER_CHANNELS = 192  # the official SourceNetwork's first conv expects a 192-channel latent
@@ -324,6 +391,7 @@ def load_config(name: str,          # one of MODEL_NAMES
         return CONFIG_CLASSES[name].from_json(config)
     if isinstance(config, CONFIG_CLASSES[name]):
         config.validate()
+        config.warn_ignored(source=f"{name} config")
         return config
     raise ValueError(f"config for {name!r} must be None, 'tiny', a path or a {CONFIG_CLASSES[name].__name__}, "
                      f"got {type(config).__name__}.")

@@ -72,3 +72,22 @@ def manifest(shared_reference) -> dict:
 def with_prefix(state_dict: dict, prefix: str) -> dict:
     "The entries under `prefix`, with the prefix removed (a sub-module's state dict)."
     return {key[len(prefix):]: value for key, value in state_dict.items() if key.startswith(prefix)}
+
+
+def w2v_io_clip(audio_fixture: dict, w2v_io: dict) -> str:
+    "Which clip of frontend_audio.pt the MMS input of w2v_tiny_io.pt was made from (matched on its stored edges)."
+    import torch
+    prepared = w2v_io["input"]
+
+    def edges_match(name: str) -> bool:
+        head, tail = audio_fixture[f"{name}/w2v_input_head80"], audio_fixture[f"{name}/w2v_input_tail80"]
+        if head.shape[-1] + tail.shape[-1] > prepared.shape[-1]:
+            return False
+        return torch.equal(prepared[:, :head.shape[-1]], head) and torch.equal(prepared[:, -tail.shape[-1]:], tail)
+
+    matches = [name for name in audio_fixture["clip_names"] if edges_match(name)]
+    if len(matches) != 1:
+        pytest.fail(f"w2v_tiny_io.pt 'input' should start and end like exactly one clip of frontend_audio.pt "
+                    f"(w2v_input_head80 / w2v_input_tail80), but it matches {matches or 'none'}: the two fixture "
+                    "files do not belong together.")
+    return matches[0]

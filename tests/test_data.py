@@ -18,7 +18,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from conftest import DATA_SAMPLES
+from conftest import DATA_SAMPLES, w2v_io_clip
 from hierspeech_nb.audio import HOP_LENGTH, SAMPLE_RATE, load_audio, mel_spectrogram, pad_to_frames
 from hierspeech_nb.blocks import sequence_mask
 from hierspeech_nb.config import tiny_config
@@ -208,8 +208,8 @@ def test_cache_matches_official_preprocessing(tmp_path, golden_dir, data_config)
     w2v_config = json.loads((golden_dir / "w2v_tiny_config.json").read_text())
     model = wav2vec2_from_state_dict(w2v_config, torch.load(golden_dir / "w2v_tiny_state_dict.pt", weights_only=True))
     mms = MMSFeatureExtractor(model.wav2vec2, MMS_FEATURE_LAYER)
-    clip = "ref2"                                           # the clip of w2v_tiny_io.pt (golden README)
-    path = tmp_path / "ref2.wav"
+    clip = w2v_io_clip(audio_fixture, w2v_io)              # the clip of w2v_tiny_io.pt, found from the fixtures
+    path = tmp_path / f"{clip}.wav"
     sf.write(path, audio_fixture[f"{clip}/raw_int16"][0].numpy(), audio_fixture[f"{clip}/raw_sample_rate"],
              subtype="PCM_16")
     utterance = Utterance(path, "", "ref")

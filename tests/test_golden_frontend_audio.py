@@ -89,13 +89,20 @@ def test_resampling(audio_fixture, tmp_path, rate):
     torch.testing.assert_close(loaded, expected, rtol=0, atol=1e-5)
 
 
-def test_a_wrong_padding_rule_would_be_caught(audio_fixture, shared_reference):
-    # a padding that only tops up to the next multiple (no extra block when already aligned) gives other counts
-    name, source = _clips(audio_fixture)[0]
-    wav = load_audio(_clip_path(shared_reference, source))
-    n = wav.shape[-1]
-    topped_up = -(-n // PAD_PROMPT) * PAD_PROMPT
-    assert topped_up != audio_fixture[f"{name}/n_samples_pad1600"]
+def test_a_wrong_padding_rule_would_be_caught(audio_fixture):
+    # official: always add p = (N // B + 1) * B - N zeros, a whole extra block when N is already aligned; a rule that
+    # only tops up to the next multiple gives other counts on every aligned clip of the fixture
+    aligned = 0
+    for name in audio_fixture["clip_names"]:
+        n = int(audio_fixture[f"{name}/n_samples"])
+        for block, key in ((PAD_SOURCE, "n_samples_pad1280"), (PAD_PROMPT, "n_samples_pad1600")):
+            assert audio_fixture[f"{name}/{key}"] == (n // block + 1) * block, (name, key)
+            if n % block == 0:
+                aligned += 1
+                assert -(-n // block) * block != audio_fixture[f"{name}/{key}"], (name, key)
+    # the fixture may hold no aligned clip; our padding still adds a whole block to an aligned length
+    assert pad_to_frames(torch.zeros(1, PAD_PROMPT), PAD_PROMPT).shape[-1] == 2 * PAD_PROMPT
+    assert pad_to_frames(torch.zeros(1, PAD_SOURCE), PAD_SOURCE).shape[-1] == 2 * PAD_SOURCE
 
 
 @pytest.mark.parametrize("make, message", [

@@ -14,8 +14,9 @@ from hierspeech_nb.semantic import (MMS_FEATURE_LAYER, MMSFeatureExtractor, extr
                                     load_wav2vec2, num_mms_frames, prepare_mms_input, wav2vec2_from_state_dict,
                                     wav2vec2_hidden_state)
 
+from conftest import w2v_io_clip
+
 TOLERANCE = dict(rtol=1e-5, atol=1e-5)   # golden README, section "Synthesizer", recommendation for w2v_* and synth_*
-CLIP = "ref2"                            # the README: `w2v_tiny_io.pt` `input` is ref2, 1280-padded then reflect-padded
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +40,12 @@ def audio_fixture(golden_dir) -> dict:
 
 
 @pytest.fixture(scope="module")
+def clip(audio_fixture, w2v_io) -> str:
+    "The clip whose 1280- then reflect-padded samples are `w2v_tiny_io.pt` `input` (found from the fixtures)."
+    return w2v_io_clip(audio_fixture, w2v_io)
+
+
+@pytest.fixture(scope="module")
 def model(w2v_config, w2v_state_dict):
     # the config keeps two non-Wav2Vec2Config fields (transformers_version_used, feature_layer): our loader drops them
     return wav2vec2_from_state_dict(w2v_config, w2v_state_dict)
@@ -59,8 +66,8 @@ def test_fixture_feature_layer_is_ours(w2v_config):
     assert w2v_config["feature_layer"] == MMS_FEATURE_LAYER
 
 
-def test_prepare_mms_input_is_exact(audio_fixture, w2v_io):
-    prepared = prepare_mms_input(_raw_clip(audio_fixture, CLIP))
+def test_prepare_mms_input_is_exact(audio_fixture, w2v_io, clip):
+    prepared = prepare_mms_input(_raw_clip(audio_fixture, clip))
     assert prepared.shape == w2v_io["input"].shape
     assert torch.equal(prepared, w2v_io["input"])
     for name in audio_fixture["clip_names"]:
@@ -70,13 +77,13 @@ def test_prepare_mms_input_is_exact(audio_fixture, w2v_io):
         assert torch.equal(prepared[:, -tail.shape[-1]:], tail), name
 
 
-def test_frame_count(audio_fixture, w2v_io):
+def test_frame_count(audio_fixture, w2v_io, clip):
     for name in audio_fixture["clip_names"]:
         assert num_mms_frames(int(audio_fixture[f"{name}/n_samples"])) == audio_fixture[f"{name}/n_w2v_frames"]
         assert num_mms_frames(int(audio_fixture[f"{name}/n_samples"])) == audio_fixture[f"{name}/n_mel_frames_pad1280"]
-    n_samples = int(audio_fixture[f"{CLIP}/n_samples"])
+    n_samples = int(audio_fixture[f"{clip}/n_samples"])
     assert w2v_io["out_layer7"].shape[-1] == num_mms_frames(n_samples)
-    assert w2v_io["out_layer7"].shape[-1] == audio_fixture[f"{CLIP}/n_samples_pad1280"] // 320
+    assert w2v_io["out_layer7"].shape[-1] == audio_fixture[f"{clip}/n_samples_pad1280"] // 320
 
 
 def test_full_model_matches_official(model, w2v_io, w2v_config):
@@ -92,13 +99,13 @@ def test_full_model_matches_official(model, w2v_io, w2v_config):
     torch.testing.assert_close(official_wrapper, w2v_io["out_layer7"], **TOLERANCE)
 
 
-def test_truncated_extractor_matches_official(model, w2v_io, w2v_config, audio_fixture):
+def test_truncated_extractor_matches_official(model, w2v_io, w2v_config, audio_fixture, clip):
     layer = w2v_config["feature_layer"]
     extractor = MMSFeatureExtractor(model.wav2vec2, layer)
     assert len(extractor.layers) == layer < len(model.wav2vec2.encoder.layers)
     with torch.inference_mode():
         from_prepared = extractor.encode(w2v_io["input"])
-        from_raw_clip = extractor(_raw_clip(audio_fixture, CLIP))            # forward pads itself
+        from_raw_clip = extractor(_raw_clip(audio_fixture, clip))            # forward pads itself
         before_layers = MMSFeatureExtractor(model.wav2vec2, 0).encode(w2v_io["input"])
     torch.testing.assert_close(from_prepared, w2v_io["out_layer7"], **TOLERANCE)
     torch.testing.assert_close(from_raw_clip, w2v_io["out_layer7"], **TOLERANCE)
@@ -109,14 +116,14 @@ def test_truncated_extractor_matches_official(model, w2v_io, w2v_config, audio_f
     assert (normed - w2v_io["out_layer7"]).abs().max() > 100 * TOLERANCE["atol"]
 
 
-def test_extract_semantic_features(model, w2v_io, audio_fixture):
+def test_extract_semantic_features(model, w2v_io, audio_fixture, clip):
     extractor = MMSFeatureExtractor(model.wav2vec2, MMS_FEATURE_LAYER)
-    clip = _raw_clip(audio_fixture, CLIP)
-    for wav in (clip, clip[:, None]):                                       # [B, T] and [B, 1, T]
+    samples = _raw_clip(audio_fixture, clip)
+    for wav in (samples, samples[:, None]):                               # [B, T] and [B, 1, T]
         features = extract_semantic_features(wav, extractor)
         assert not features.requires_grad
         torch.testing.assert_close(features, w2v_io["out_layer7"], **TOLERANCE)
-    batch = extract_semantic_features(torch.cat([clip, 0.5 * clip]), extractor, device="cpu")
+    batch = extract_semantic_features(torch.cat([samples, 0.5 * samples]), extractor, device="cpu")
     torch.testing.assert_close(batch[:1], w2v_io["out_layer7"], **TOLERANCE)
 
 

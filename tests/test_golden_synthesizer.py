@@ -7,6 +7,8 @@ Tolerance: rtol = atol = 1e-5 on float tensors (golden README: float32 vs float6
 by <= 2.6e-7 on waveforms and <= 5.6e-6 on module outputs); `vc_ns0/int16_max` within 1 LSB."""
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 
@@ -15,6 +17,15 @@ from hierspeech_nb.models import create_model
 
 TOL = dict(rtol=1e-5, atol=1e-5)
 METADATA = ("noise", "noise_call_index", "n_randn_like_calls")   # inputs of a case, not outputs
+# a case's settings are in its name (golden README, synth_vc.pt table): vc_ns0.333, vc_ns0_uncond, vcnc_ns0_dr0.3
+VC_CASE = re.compile(r"(?P<kind>vcnc|vc)_ns(?P<noise_scale>[0-9.]+)(?:_dr(?P<ratio>[0-9.]+))?(?P<uncond>_uncond)?")
+F0_CASE = re.compile(r"f0ext_ns(?P<noise_scale>[0-9.]+)")
+
+
+def _cases(recorded: dict, pattern: re.Pattern) -> dict:
+    "Case name -> regex match, for every case of the fixture whose name matches `pattern`."
+    names = {key.split("/", 1)[0] for key in recorded if "/" in key}
+    return {name: match for name in sorted(names) if (match := pattern.fullmatch(name))}
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +61,12 @@ def _compute_all(model, inputs, recorded):
     prompt = inputs["trg_mel_b2"]
     prompt_lengths = torch.full((prompt.shape[0],), prompt.shape[-1])
     styles = model.style(prompt, prompt_lengths)                                  # [2, 256, 1]
-    cases = {"vc_ns0": (0.0, 0.0, False, 1), "vc_ns0.333": (0.333, 0.0, False, 1),
-             "vc_ns0_uncond": (0.0, 0.0, True, 1), "vcnc_ns0_dr0.3": (0.0, 0.3, False, 2),
-             "vcnc_ns0.333_dr0.8": (0.333, 0.8, False, 2)}
-    for case, (noise_scale, ratio, uncond, rows) in cases.items():
+    vc_cases = _cases(recorded, VC_CASE)
+    assert vc_cases, "synth_vc.pt holds no voice-conversion case"
+    for case, match in vc_cases.items():
+        noise_scale, ratio = float(match["noise_scale"]), float(match["ratio"] or 0.0)
+        uncond = match["uncond"] is not None
+        rows = 2 if match["kind"] == "vcnc" else 1          # noise control: [prompt, denoised prompt]
         noise = recorded.get(f"{case}/noise")
         ours[f"{case}/out"] = model.convert(w2v, length, f0, prompt[:rows], prompt_lengths[:rows],
                                             noise_scale=noise_scale, denoise_ratio=ratio, uncond=uncond, noise=noise)
@@ -61,8 +74,9 @@ def _compute_all(model, inputs, recorded):
         stages = _vc_stages(model, w2v, length, f0, g, noise_scale, noise, model.null_style(1) if uncond else None)
         ours.update({f"{case}/{key}": value for key, value in stages.items()})
         ours[f"{case}/emb_g"] = styles[:rows, :, 0]
-    out = ours["vc_ns0/out"].squeeze()
-    ours["vc_ns0/int16_max"] = torch.from_numpy((out / out.abs().max() * 32767.0 * 0.999).numpy().astype("int16"))
+    for case in vc_cases:                                   # the official int16 write-out of a converted clip
+        out = ours[f"{case}/out"].squeeze()
+        ours[f"{case}/int16_max"] = torch.from_numpy((out / out.abs().max() * 32767.0 * 0.999).numpy().astype("int16"))
     # reconstruction (infer) and F0 prediction (f0_extraction)
     mel, mel_length = inputs["x_mel"], torch.tensor([inputs["x_mel"].shape[-1]])
     mask = sequence_mask(mel_length, mel.shape[-1])
@@ -72,7 +86,8 @@ def _compute_all(model, inputs, recorded):
     ours["infer/enc_p_l/0"] = model.enc_p_l(w2v, f0, mask, g=g[..., None], noise=recorded["infer/noise"]).z
     z, _ = model.flow_l(ours["infer/enc_p_l/0"], mask, g=g[..., None], reverse=True)
     ours["infer/flow"], _ = model.flow(z, mask, g=g[..., None], reverse=True)
-    for case, noise_scale in (("f0ext_ns0", 0.0), ("f0ext_ns0.333", 0.333)):
+    for case, match in _cases(recorded, F0_CASE).items():
+        noise_scale = float(match["noise_scale"])
         ours[f"{case}/out"] = model.predict_f0(inputs["x_linear"], mel, mel_length, inputs["x_audio"],
                                                noise_scale=noise_scale, noise=recorded.get(f"{case}/noise"))
         posterior = model.enc_q(inputs["x_linear"], inputs["x_audio"], mask, g=g[..., None])
@@ -88,7 +103,8 @@ def _modules(model, inputs, recorded):
     mask = sequence_mask(lengths, inputs["z_b2"].shape[-1])
     z = inputs["z_b2"] * mask
     g = recorded["emb_g/out"][..., None]
-    ours = {"emb_g/out": model.emb_g(inputs["trg_mel_b2"], sequence_mask(inputs["trg_lengths_b2_masked"], 150)),
+    ours = {"emb_g/out": model.emb_g(inputs["trg_mel_b2"], sequence_mask(inputs["trg_lengths_b2_masked"],
+                                                                        inputs["trg_mel_b2"].shape[-1])),
             "emb/null_g": model.null_style(1)}
     for name in ("enc_p_l", "enc_p"):
         prior = getattr(model, name)(inputs["w2v_b2"], inputs["f0_b2"], mask, g=g)
@@ -117,10 +133,11 @@ from conftest import GOLDEN  # noqa: E402  (collection-time list of fixture keys
 KEYS = _fixture_keys(GOLDEN) if GOLDEN.is_dir() else ["<golden fixtures missing>"]
 
 
-def test_tiny_golden_model_size(setup):
-    model = setup[0]
-    assert sum(v.numel() for v in model.state_dict().values()) == 11_412_460   # README: tiny model elements
-    assert len(model.state_dict()) == 2222
+def test_tiny_golden_model_size(setup, tiny_state_dict):
+    "Our model built from the fixture's config has as many entries and elements as the fixture's state dict."
+    ours = setup[0].state_dict()
+    assert len(ours) == len(tiny_state_dict)
+    assert sum(v.numel() for v in ours.values()) == sum(v.numel() for v in tiny_state_dict.values())
 
 
 @pytest.mark.parametrize("key", KEYS)
