@@ -28,6 +28,7 @@ import math
 import pytest
 import torch
 
+from hierspeech_nb.accel import optimize_for_inference
 from hierspeech_nb.audio import pad_to_frames
 from hierspeech_nb.config import DenoiserConfig, load_config
 from hierspeech_nb.denoiser import (DEFAULT_CHUNK_SECONDS, DENOISER_PROMPT_MULTIPLE, MPSENet, as_prompt_denoiser,
@@ -53,11 +54,15 @@ def config(golden_dir) -> DenoiserConfig:
     return load_config("denoiser", golden_dir / "denoiser_tiny_config.json")
 
 
-@pytest.fixture(scope="module")
-def model(golden_dir, config) -> MPSENet:
+@pytest.fixture(scope="module", params=["plain", "optimized"])
+def model(golden_dir, config, request) -> MPSENet:
+    "The golden denoiser: the plain lesson modules, or after optimize_for_inference (appendix A3)."
     model = create_model("denoiser", config)
     state_dict = torch.load(golden_dir / "denoiser_tiny_state_dict.pt", weights_only=True)
     model.load_state_dict(state_dict, strict=True)       # float16 storage cast into float32 parameters
+    if request.param == "optimized":
+        model = optimize_for_inference(model)
+        assert any(type(m).__name__ == "FastConvModule" for m in model.modules())
     return model.eval()
 
 

@@ -19,6 +19,7 @@ import pytest
 import torch
 
 from hierspeech_nb.audio import SAMPLE_RATE
+from hierspeech_nb.accel import optimize_for_inference
 from hierspeech_nb.config import load_config
 from hierspeech_nb.models import load_checkpoint
 from hierspeech_nb.speechsr import build_speechsr, interpolate_features, sr_output_length, super_resolve
@@ -57,7 +58,8 @@ def case(request, golden_dir, shared_reference) -> dict:
     with torch.inference_mode():
         captured["short_output"] = model(fixture["short_input_16k"])
         captured["output"] = model(fixture["input_16k"])
-    return dict(name=name, fixture=fixture, model=model, checkpoint=checkpoint, ours=captured)
+    return dict(name=name, variant=variant, fixture=fixture, model=model, plain=plain, checkpoint=checkpoint,
+                ours=captured)
 
 
 def test_every_fixture_key_is_checked(case):
@@ -147,7 +149,9 @@ def test_short_output_if_nearest_interp(case):
     "Same weights with interpolation_mode='nearest' (the paper's upsampler) give the official nearest output."
     fixture = case["fixture"]
     nearest = build_speechsr(load_config(case["name"]), interpolation_mode="nearest")
-    nearest.load_state_dict(case["model"].state_dict(), strict=True)
+    nearest.load_state_dict(case["plain"].state_dict(), strict=True)
+    if case["variant"] == "optimized":
+        nearest = optimize_for_inference(nearest)
     with torch.inference_mode():
         ours = nearest(fixture["short_input_16k"])
     torch.testing.assert_close(ours, fixture["short_output_if_nearest_interp"], **TOLERANCE)

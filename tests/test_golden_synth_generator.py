@@ -15,6 +15,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from hierspeech_nb.accel import optimize_for_inference
 from hierspeech_nb.blocks import fold_weight_norm, sequence_mask
 from hierspeech_nb.config import SynthesizerConfig, released_config
 from hierspeech_nb.generator import HierarchicalAdaptiveGenerator, SourceNetwork
@@ -31,9 +32,14 @@ def _build(prefix: str, config: SynthesizerConfig) -> torch.nn.Module:
     return HierarchicalAdaptiveGenerator.from_config(config.model)
 
 
-def _golden_module(prefix: str, config: SynthesizerConfig, state_dict: dict) -> torch.nn.Module:
+def _golden_module(prefix: str, config: SynthesizerConfig, state_dict: dict,
+                   optimized: bool = False) -> torch.nn.Module:
+    "The golden sn or dec, plain or after optimize_for_inference (appendix A3: folded, channels-last stages)."
     module = _build(prefix, config)
     module.load_state_dict(_with_prefix(state_dict, prefix), strict=True)
+    if optimized:
+        module = optimize_for_inference(module)
+        assert type(module).__name__.startswith("Fast")
     return module.eval()
 
 
@@ -56,25 +62,29 @@ def _run_generator(dec, latent_and_style, synth_modules):
         return dec(z, synth_modules["sn/e"], g=g)
 
 
-def test_source_network_matches_official(tiny_config, tiny_state_dict, latent_and_style, synth_modules):
-    sn = _golden_module(SOURCE_PREFIX, tiny_config, tiny_state_dict)
+@pytest.mark.parametrize("optimized", [False, True], ids=["plain", "optimized"])
+def test_source_network_matches_official(optimized, tiny_config, tiny_state_dict, latent_and_style, synth_modules):
+    sn = _golden_module(SOURCE_PREFIX, tiny_config, tiny_state_dict, optimized)
     source_features, f0_prediction = _run_source(sn, latent_and_style)
     torch.testing.assert_close(source_features, synth_modules["sn/e"], **TOLERANCE)
     torch.testing.assert_close(f0_prediction, synth_modules["sn/e_"], **TOLERANCE)
 
 
-def test_generator_matches_official(tiny_config, tiny_state_dict, latent_and_style, synth_modules):
-    dec = _golden_module(GENERATOR_PREFIX, tiny_config, tiny_state_dict)
+@pytest.mark.parametrize("optimized", [False, True], ids=["plain", "optimized"])
+def test_generator_matches_official(optimized, tiny_config, tiny_state_dict, latent_and_style, synth_modules):
+    dec = _golden_module(GENERATOR_PREFIX, tiny_config, tiny_state_dict, optimized)
     waveform = _run_generator(dec, latent_and_style, synth_modules)
     z = latent_and_style[0]
     assert waveform.shape == (z.shape[0], 1, z.shape[-1] * tiny_config.data.hop_length)
     torch.testing.assert_close(waveform, synth_modules["dec/out"], **TOLERANCE)
 
 
-def test_chained_source_and_generator_match_official(tiny_config, tiny_state_dict, latent_and_style, synth_modules):
+@pytest.mark.parametrize("optimized", [False, True], ids=["plain", "optimized"])
+def test_chained_source_and_generator_match_official(optimized, tiny_config, tiny_state_dict, latent_and_style,
+                                                     synth_modules):
     """Our own e fed to our dec (the inference chain sn -> dec) also reproduces dec/out."""
-    sn = _golden_module(SOURCE_PREFIX, tiny_config, tiny_state_dict)
-    dec = _golden_module(GENERATOR_PREFIX, tiny_config, tiny_state_dict)
+    sn = _golden_module(SOURCE_PREFIX, tiny_config, tiny_state_dict, optimized)
+    dec = _golden_module(GENERATOR_PREFIX, tiny_config, tiny_state_dict, optimized)
     z, g = latent_and_style
     with torch.no_grad():
         waveform = dec(z, sn(z, g)[0], g=g)

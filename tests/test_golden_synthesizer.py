@@ -4,7 +4,8 @@ synth_vc.pt (official inference entry points, deterministic and with the recorde
 (sub-modules) is reproduced — one test per fixture key, so a failure names the stage.
 
 Tolerance: rtol = atol = 1e-5 on float tensors (golden README: float32 vs float64 runs of the official code differ
-by <= 2.6e-7 on waveforms and <= 5.6e-6 on module outputs); `vc_ns0/int16_max` within 1 LSB."""
+by <= 2.6e-7 on waveforms and <= 5.6e-6 on module outputs); `vc_ns0/int16_max` within 1 LSB.
+Every test runs on the plain model and on the model `optimize_for_inference` returns (appendix A3)."""
 from __future__ import annotations
 
 import re
@@ -12,6 +13,7 @@ import re
 import pytest
 import torch
 
+from hierspeech_nb.accel import optimize_for_inference
 from hierspeech_nb.blocks import sequence_mask
 from hierspeech_nb.models import create_model
 
@@ -28,10 +30,14 @@ def _cases(recorded: dict, pattern: re.Pattern) -> dict:
     return {name: match for name in sorted(names) if (match := pattern.fullmatch(name))}
 
 
-@pytest.fixture(scope="module")
-def setup(golden_dir):
+@pytest.fixture(scope="module", params=["plain", "optimized"])
+def setup(golden_dir, request):
+    "The golden model (plain lesson modules, or after optimize_for_inference), its inputs, records and our outputs."
     model = create_model("synthesizer", golden_dir / "synth_tiny_config.json").eval()
     model.load_state_dict(torch.load(golden_dir / "synth_tiny_state_dict.pt", weights_only=True), strict=True)
+    if request.param == "optimized":
+        model = optimize_for_inference(model)
+        assert type(model.dec).__name__ == "FastHierarchicalAdaptiveGenerator"
     inputs = torch.load(golden_dir / "synth_inputs.pt", weights_only=True)
     recorded = torch.load(golden_dir / "synth_vc.pt", weights_only=True)
     recorded.update(torch.load(golden_dir / "synth_modules.pt", weights_only=True))
@@ -133,9 +139,9 @@ from conftest import GOLDEN  # noqa: E402  (collection-time list of fixture keys
 KEYS = _fixture_keys(GOLDEN) if GOLDEN.is_dir() else ["<golden fixtures missing>"]
 
 
-def test_tiny_golden_model_size(setup, tiny_state_dict):
+def test_tiny_golden_model_size(golden_dir, tiny_state_dict):
     "Our model built from the fixture's config has as many entries and elements as the fixture's state dict."
-    ours = setup[0].state_dict()
+    ours = create_model("synthesizer", golden_dir / "synth_tiny_config.json").state_dict()
     assert len(ours) == len(tiny_state_dict)
     assert sum(v.numel() for v in ours.values()) == sum(v.numel() for v in tiny_state_dict.values())
 
