@@ -23,12 +23,12 @@ peak memory = MB added by a run (heap trimmed first) over the resident models.
 vc section (issue 5): both paths use the full-size synthesizer (`create_model("synthesizer")`, 97 M parameters) and a
 full-size-shaped MMS (`Wav2Vec2ForPreTraining(mms_300m_config())`, 317 M):
 - "straightforward (official structure)": weight norm left on, the anti-aliased activations as the official chain
-  (`set_polyphase(model, False)`: replicate pad, transposed conv, SnakeBeta, pad, strided conv), MMS runs all 24
+  (the lesson modules of notebook 05: replicate pad, transposed conv, SnakeBeta, pad, strided conv), MMS runs all 24
   layers keeping every hidden state and reads index 7, the prompt is duplicated into two rows with denoise_ratio 0
   (as the official inference script does when no denoising is asked for), under `torch.no_grad()`.
-- "ours (inference path)": weight norm folded into plain weights (a copy of the same weights), which lets each
-  generator stage's AMP blocks run channels-last with every anti-aliased activation as one pass of the fused
-  numba kernel (notebook 05), the 7-layer
+- "ours (inference path)": `optimize_for_inference` of a copy of the same weights (appendix A3): weight norm folded,
+  each generator stage's AMP blocks channels-last with every anti-aliased activation as one pass of the fused
+  numba kernel (A2), the 7-layer
   `MMSFeatureExtractor`, one prompt row, under `torch.inference_mode()`.
 
 F0 (YAAPT, the official tracker) is computed once per length and shared by both paths; it is not timed here
@@ -109,19 +109,16 @@ class Pipeline:
 
     def __init__(self, kind: str, synthesizer, mms, source: torch.Tensor, prompt: torch.Tensor,
                  log_f0: torch.Tensor):
-        from hierspeech_nb.blocks import fold_weight_norm, set_polyphase
+        from hierspeech_nb.accel import optimize_for_inference
         from hierspeech_nb.semantic import MMSFeatureExtractor
         if kind not in PATHS:
             raise ValueError(f"unknown path {kind!r}; choose one of {PATHS}.")
         self.kind, self.source, self.prompt, self.log_f0 = kind, source, prompt, log_f0
         if kind == "ours":
-            synthesizer = copy.deepcopy(synthesizer)
-            fold_weight_norm(synthesizer)
-            set_polyphase(synthesizer, True)
+            synthesizer = optimize_for_inference(synthesizer, inplace=False)   # appendix A3
             self.extractor = MMSFeatureExtractor(mms.wav2vec2, 7)
             self.context = torch.inference_mode
-        else:
-            set_polyphase(synthesizer, False)   # the official chain: pad, transposed conv, SnakeBeta, pad, conv
+        else:   # the lesson modules: the official chain (pad, transposed conv, SnakeBeta, pad, conv), weight norm on
             self.context = torch.no_grad
         self.synthesizer, self.mms = synthesizer, mms
 
@@ -237,9 +234,9 @@ def _set_threads(threads: int) -> None:
 
 
 def _fold(model: torch.nn.Module) -> torch.nn.Module:
-    from hierspeech_nb.blocks import fold_weight_norm
-    fold_weight_norm(model)
-    return model.eval()
+    "The inference model: `optimize_for_inference` (weight norm folded, the appendix's drop-ins on a CPU)."
+    from hierspeech_nb.accel import optimize_for_inference
+    return optimize_for_inference(model)
 
 
 def build_tts_models() -> tuple[torch.nn.Module, torch.nn.Module]:

@@ -8,10 +8,9 @@ Run from the repository root:  python bench/speechsr.py [--models speechsr48k,sp
 more than in proportion once its doubled-rate intermediate tensors outgrow glibc's 32 MB limit for reusing freed
 memory, about 2.7 s of input at 48 kHz, because every fresh tensor is then page-faulted in again; ours never builds
 them). `--quick`: 2 s of input, 1 repeat, no memory runs. `--compile` adds a third, opt-in path, "ours + torch.compile":
-our folded model with each Activation1d's phase filters frozen (the eager cache check graph-breaks under dynamo) and
-`torch.compile(model, dynamic=False)` (inductor, C++ through the system compiler). The compiler cannot trace into the
-numba kernel, so while it traces the activations take the polyphase torch operations (notebook 05), which inductor
-fuses itself. Its first call compiles (half a minute to a minute per model and input length on a 2-core CPU), and its
+`torch.compile(model, dynamic=False)` (inductor, C++ through the system compiler) of the lesson model with its weight
+norm folded: the compiler sees the plain modules (it cannot trace into the numba kernel) and fuses the straightforward
+chain itself. Its first call compiles (half a minute to a minute per model and input length on a 2-core CPU), and its
 output is checked against the straightforward path within the same tolerance. Measured on 2 cores: about half as fast
 as the default fused kernel (3.6x / 4.6x the straightforward path at 24 / 48 kHz, 4 s), so it is not the default.
 
@@ -61,12 +60,12 @@ through HIERSPEECH_SHARED) and run on CPU:
   inference never removes it), the alias-free activation as replicate pad -> transposed Kaiser-sinc conv -> crop ->
   SnakeBeta -> replicate pad -> strided conv, and `F.interpolate(size=int(N * factor), mode='linear')`, under
   `torch.no_grad()`.
-- "ours, polyphase torch ops": `hierspeech_nb.models.load_checkpoint(name, path, fold=True)` (weight norm folded) run
-  in one pass under `torch.inference_mode()`, with every `Activation1d` on notebook 05's polyphase path built from
-  torch operations (`set_fused(model, False)`: two 6-tap depthwise filters per phase, SnakeBeta in place), the AMP
+- "ours, polyphase torch ops": `hierspeech_nb.models.load_checkpoint(name, path, optimize=True)` (`optimize_for_inference`, appendix A3) run
+  in one pass under `torch.inference_mode()`, with every activation on appendix A1's polyphase path built from
+  torch operations (`FastActivation1d.fused = False`: two 6-tap depthwise filters per phase, SnakeBeta in place), the AMP
   blocks channels-last.
 - "ours (default)": the same model with the library's default fast path: each activation is one pass of notebook
-  05's fused numba kernel (up x2 -> SnakeBeta with a polynomial sine -> down x2, channels innermost in blocks of 16
+  A2's fused numba kernel (up x2 -> SnakeBeta with a polynomial sine -> down x2, channels innermost in blocks of 16
   with inner loops of constant length, tiles over the threads, writing into one buffer that the AMP stage reuses),
   each residual sum fused into its convolution (oneDNN conv + add in place, `conv_channels_last_add_`), and the three
   AMP blocks, their mean, `activation_post` and `conv_post` stay channels-last.
@@ -274,28 +273,23 @@ def build_straightforward(name: str) -> PlainSpeechSR:
 
 
 def build_ours(name: str) -> nn.Module:
-    "Our SpeechSR with the released weights (strict load), weight norm folded, eval mode."
+    "Our SpeechSR with the released weights (strict load), through `optimize_for_inference` (appendix A3)."
     from hierspeech_nb.models import load_checkpoint
-    return load_checkpoint(name, checkpoint_path(name), fold=True)
+    return load_checkpoint(name, checkpoint_path(name), optimize=True)
 
 
 # ------------------------------------------------------------------------------------------------------ runs
-def compile_ours(model: nn.Module) -> nn.Module:
-    "torch.compile (inductor, static shapes) of our model, with each Activation1d's phase filters frozen."
-    from hierspeech_nb.blocks import Activation1d
-    for module in model.modules():
-        if isinstance(module, Activation1d):
-            # the eager cache checks buffer versions and pointers (graph breaks under dynamo): freeze it instead
-            filters = {key: value.clone() for key, value in module.polyphase_filters().items()}
-            module.polyphase_filters = functools.partial(dict, filters)   # a copy of the frozen dict each call
-    return torch.compile(model, dynamic=False)
+def compile_ours(name: str) -> nn.Module:
+    "torch.compile (inductor, static shapes) of our lesson model with weight norm folded: the compiler sees plain modules."
+    from hierspeech_nb.models import load_checkpoint
+    return torch.compile(load_checkpoint(name, checkpoint_path(name), fold=True), dynamic=False)
 
 
 class ConvolutionsOnly:
     "The convolutions of our folded model, run on stand-in tensors of the real shapes with the very calls ours makes."
 
     def __init__(self, model: nn.Module):
-        from hierspeech_nb.blocks import conv_channels_last, conv_channels_last_add_
+        from hierspeech_nb.accel import conv_channels_last, conv_channels_last_add_
         self.dec, self.conv, self.conv_add_ = model.dec, conv_channels_last, conv_channels_last_add_
         self.hidden = None
 
@@ -322,12 +316,17 @@ class Runner:
         if kind not in ALL_PATHS:
             raise ValueError(f"unknown path {kind!r}; choose one of {ALL_PATHS}.")
         self.kind = kind
-        self.model = build_straightforward(name) if kind == "straightforward" else build_ours(name)
+        if kind == "straightforward":
+            self.model = build_straightforward(name)
+        elif kind == "compiled":
+            self.model = compile_ours(name)
+        else:
+            self.model = build_ours(name)
         if kind == "polyphase":
-            from hierspeech_nb.blocks import set_fused
-            set_fused(self.model, False)
-        if kind == "compiled":
-            self.model = compile_ours(self.model)
+            from hierspeech_nb.accel import FastActivation1d
+            for module in self.model.modules():
+                if isinstance(module, FastActivation1d):
+                    module.fused = False   # A1's polyphase torch operations instead of A2's kernel
         if kind == "convs":
             self.model = ConvolutionsOnly(self.model)
         self.context = torch.no_grad if kind == "straightforward" else torch.inference_mode
