@@ -22,3 +22,4 @@ from .speechsr import HighRateClips, SpeechSR, SpeechSRTask, super_resolve
 from .denoiser import as_prompt_denoiser, denoise
 from .inference import HierSpeechPipeline, save_wav
 from .evaluation import evaluate_batch, evaluate_pair, metrics_table
+from .accel import optimize_for_inference
