@@ -127,9 +127,9 @@ def run_train(args: argparse.Namespace) -> int:
     from hierspeech_nb.training import SynthesizerTask, setup_distributed
     from hierspeech_nb.ttv import TTVTask
     _check_train_arguments(args)
+    config = _train_config(args)
     if args.model not in SPEECHSR:
         _check_mms(args.mms)             # on every rank, before a process group starts or a model loads
-    config = _train_config(args)
     rank, world_size, device = setup_distributed(args.device)
     if args.model in SPEECHSR:
         loader, eval_batches, task = _speechsr_data(args, config, rank, world_size)
