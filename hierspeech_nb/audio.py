@@ -50,6 +50,17 @@ def resample(wav: torch.Tensor,  # float [..., samples]
                        rolloff=KAISER_ROLLOFF, resampling_method="sinc_interp_kaiser", beta=KAISER_BETA)
 
 # %% ../nbs/01_audio.ipynb
+def _refuse_non_finite(samples: torch.Tensor,  # float, any shape
+                       name: str,              # how the message names them, e.g. "audio file a.wav"
+                       fix: str,               # what the message tells the user to do
+                       ) -> None:
+    "Raise ValueError, counting the bad samples, unless every sample is finite."
+    finite = torch.isfinite(samples)
+    if not finite.all():
+        bad = int((~finite).sum())
+        raise ValueError(f"{name} contains {bad} NaN/Inf samples of {samples.numel()}; {fix}")
+
+
 def _read_file(path: Path) -> tuple[np.ndarray, int]:
     "Read samples as float32 [frames, channels] and the file's rate, with errors that name the file."
     if not path.is_file():
@@ -71,10 +82,8 @@ def load_audio(path: str | Path,       # wav/flac/ogg file, any rate, mono or mu
     samples, rate = _read_file(path)
     if samples.shape[0] == 0:
         raise ValueError(f"audio file {path} is empty (0 samples); record or choose a file with speech in it.")
-    if not np.isfinite(samples).all():
-        bad = int((~np.isfinite(samples)).sum())
-        raise ValueError(f"audio file {path} contains {bad} NaN/Inf samples of {samples.size}; the file is "
-                         "corrupt — re-export it from its source.")
+    _refuse_non_finite(torch.from_numpy(samples), f"audio file {path}", "the file is corrupt: re-export it from "
+                       "its source (or replace them with numpy.nan_to_num and write the file again).")
     if samples.shape[1] > 1:
         logger.info("mixing %d channels of %s down to mono", samples.shape[1], path)
     wav = torch.from_numpy(samples.mean(axis=1))[None, :]   # [1, samples]
@@ -104,11 +113,7 @@ def as_mono_clip(wav: torch.Tensor,        # float [T], [1, T] or [1, 1, T], sam
                          f"{batch_hint}, and mix channels down with wav.mean(0).")
     if wav.numel() == 0:
         raise ValueError(f"{name} is empty (0 samples); pass a clip with sound in it.")
-    finite = torch.isfinite(wav)
-    if not finite.all():
-        bad = int((~finite).sum())
-        raise ValueError(f"{name} contains {bad} NaN or infinite samples of {wav.numel()}; clean the signal first "
-                         "(e.g. torch.nan_to_num(wav)).")
+    _refuse_non_finite(wav, name, "clean the signal first (e.g. torch.nan_to_num(wav)).")
     return wav.reshape(-1)
 
 # %% ../nbs/01_audio.ipynb

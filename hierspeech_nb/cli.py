@@ -97,6 +97,17 @@ def _check_train_arguments(args: argparse.Namespace) -> None:
                            "long; set that in the config instead.")
 
 # %% ../nbs/20_cli.ipynb
+def _check_mms(name: str) -> None:
+    "Refuse an --mms that is neither 'tiny' nor on disk (folder or Hugging Face cache), before anything is loaded."
+    from hierspeech_nb.semantic import check_wav2vec2_weights
+    if name == TINY:
+        return
+    try:
+        check_wav2vec2_weights(name)
+    except OSError as error:
+        raise CommandError(f"--mms {name}: {error}") from None
+
+
 def _mms(name: str, device: torch.device):
     "The feature extractor for preprocessing."
     from hierspeech_nb.data import tiny_mms
@@ -117,6 +128,8 @@ def run_train(args: argparse.Namespace) -> int:
     from hierspeech_nb.ttv import TTVTask
     _check_train_arguments(args)
     config = _train_config(args)
+    if args.model not in SPEECHSR:
+        _check_mms(args.mms)             # on every rank, before a process group starts or a model loads
     rank, world_size, device = setup_distributed(args.device)
     if args.model in SPEECHSR:
         loader, eval_batches, task = _speechsr_data(args, config, rank, world_size)
@@ -246,6 +259,8 @@ def _check_pipeline_arguments(args: argparse.Namespace) -> None:
                            "(tiny random models, to try the pipeline offline).")
     if not 0 <= args.denoise_ratio <= 1:
         raise CommandError(f"--denoise-ratio must be in [0, 1], got {args.denoise_ratio}.")
+    if hasattr(args, "mms") and not args.random_weights:    # vc reads MMS; --random-weights brings a tiny one
+        _check_mms(args.mms)
 
 
 def _pipeline(args: argparse.Namespace, task: str):
@@ -322,8 +337,8 @@ def main(argv: list[str] | None = None,   # None = sys.argv[1:]
     run = COMMANDS[args.command][1]
     try:
         return run(args)
-    except (CommandError, FileNotFoundError, ValueError) as error:
-        logger.error("%s", error)
+    except (CommandError, OSError, ValueError) as error:   # OSError: a file missing, unreadable or unwritable
+        logger.error("%s", " ".join(str(error).split()))  # one line, whatever the message
         return EXIT_BAD_INPUT
     except NonFiniteLossError as error:
         logger.error("%s", error)

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from transformers import Wav2Vec2Config, Wav2Vec2ForPreTraining, Wav2Vec2Model
+from transformers.utils import cached_file
 
 from .audio import HOP_LENGTH, SAMPLE_RATE, pad_to_frames
 
@@ -20,9 +21,9 @@ logger = logging.getLogger(__name__)
 
 # %% auto 0
 __all__ = ['logger', 'MMS_MODEL_ID', 'MMS_FEATURE_LAYER', 'MMS_HOP', 'MMS_RECEPTIVE_FIELD', 'MMS_EDGE_PAD', 'MMS_PAD_MULTIPLE',
-           'conv_stack_geometry', 'mms_300m_config', 'tiny_mms_config', 'load_wav2vec2', 'wav2vec2_from_state_dict',
-           'prepare_mms_input', 'num_mms_frames', 'wav2vec2_hidden_state', 'MMSFeatureExtractor', 'load_mms',
-           'extract_semantic_features']
+           'conv_stack_geometry', 'mms_300m_config', 'tiny_mms_config', 'check_wav2vec2_weights', 'load_wav2vec2',
+           'wav2vec2_from_state_dict', 'prepare_mms_input', 'num_mms_frames', 'wav2vec2_hidden_state',
+           'MMSFeatureExtractor', 'load_mms', 'extract_semantic_features']
 
 # %% ../nbs/03_semantic_features.ipynb
 MMS_MODEL_ID = "facebook/mms-300m"  # Hugging Face id of the model the official code loads
@@ -66,15 +67,38 @@ def tiny_mms_config(num_hidden_layers: int = 8,  # transformer depth (mms-300m: 
     return config
 
 # %% ../nbs/03_semantic_features.ipynb
-def _offline_message(name_or_path: str, error: OSError, local_files_only: bool) -> str:
-    "What to do when wav2vec 2.0 weights are not available locally."
+def _offline_message(name_or_path: str, reason: str | OSError, local_files_only: bool) -> str:
+    "What to do when wav2vec 2.0 weights are not available locally, on one line."
     where = " from local files" if local_files_only else ""
-    return (f"could not load wav2vec 2.0 weights {name_or_path!r}{where} ({error}). "
+    reason = " ".join(str(reason).split())            # transformers' messages span several lines
+    return (f"could not load wav2vec 2.0 weights {name_or_path!r}{where} ({reason}). "
             f"To get the real MMS model (~1.2 GB), run `hf download {MMS_MODEL_ID}` (older huggingface_hub: "
             f"`huggingface-cli download {MMS_MODEL_ID}`) once on a machine with network access; it lands in the "
             "Hugging Face cache, which this loader reads offline. Or download it with `--local-dir DIR` and pass "
             "DIR, or call with local_files_only=False to let transformers download it, or use 'tiny' for a small "
             "random model (tests and teaching).")
+
+
+def _is_folder_name(name_or_path: str | Path) -> bool:
+    "A Path, or a string that no Hugging Face id can be (absolute, starting with . or ~, more than one '/')."
+    name = str(name_or_path)
+    return (isinstance(name_or_path, Path) or Path(name).is_absolute() or name.startswith((".", "~"))
+            or name.count("/") > 1 or "\\" in name)
+
+
+def check_wav2vec2_weights(name_or_path: str | Path = MMS_MODEL_ID,  # hub id or local folder
+                           local_files_only: bool = True,            # False: a download may still fetch them
+                           ) -> None:
+    "Raise FileNotFoundError (what is missing and how to get it) unless the model can be found without loading it."
+    if not local_files_only:
+        return
+    name = str(name_or_path)
+    try:
+        cached_file(name, "config.json", local_files_only=True)    # the local folder, or the Hugging Face cache
+    except OSError as error:
+        missing_folder = _is_folder_name(name_or_path) and not Path(name).exists()
+        reason = "no such folder" if missing_folder else error
+        raise FileNotFoundError(_offline_message(name, reason, local_files_only)) from error
 
 
 def load_wav2vec2(name_or_path: str | Path = MMS_MODEL_ID,  # hub id, local folder, or "tiny"
@@ -88,11 +112,12 @@ def load_wav2vec2(name_or_path: str | Path = MMS_MODEL_ID,  # hub id, local fold
             torch.manual_seed(seed)
             model = Wav2Vec2ForPreTraining(tiny_mms_config())
     else:
+        check_wav2vec2_weights(name_or_path, local_files_only)
         try:
             model = Wav2Vec2ForPreTraining.from_pretrained(str(name_or_path), local_files_only=local_files_only,
                                                            dtype=torch.float32)
-        except OSError as error:
-            raise RuntimeError(_offline_message(str(name_or_path), error, local_files_only)) from error
+        except OSError as error:                       # e.g. config.json there, but no weights file
+            raise FileNotFoundError(_offline_message(str(name_or_path), error, local_files_only)) from error
         logger.info("loaded wav2vec 2.0 weights from %s", name_or_path)
     return model.to(device).eval()
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import pysbd
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -711,12 +711,21 @@ def ttv_infer(model: TextToVec,
 SENTENCE_PAUSE_SECONDS = 0.2     # silence between synthesised sentences
 DENOISER_PAD_MULTIPLE = 1600     # the denoiser's hop (100) and the synthesizer's (320) both divide it
 FIRST_SPEAKABLE_ID = 1 + len(PUNCTUATION)   # ids below are the pad/blank and punctuation (spoken as nothing)
-_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
 
 
-def split_sentences(text: str) -> list[str]:  # raw text
-    "Split text after . ! ? ; (followed by white space) and at line breaks; empty pieces are dropped."
-    return [piece.strip() for piece in _SENTENCE_END.split(text) if piece.strip()]
+def split_sentences(text: str) -> list[str]:  # raw text, before normalisation (case and dots are the cues)
+    "Split text into sentences with pysbd (knows Mr., p.m., 3.50, ...) and at every line break; drop empty pieces."
+    segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
+    pieces = []
+    for line in text.splitlines():
+        # cut at the end of each span pysbd reports: a span it rewrote (and so could not locate) stays in
+        # the next piece instead of being lost
+        start = 0
+        for span in segmenter.segment(line):
+            pieces.append(line[start:span.end])
+            start = span.end
+        pieces.append(line[start:])
+    return [piece.strip() for piece in pieces if piece.strip()]
 
 
 def sentence_ids(sentence: str) -> torch.Tensor | None:  # one sentence of raw English

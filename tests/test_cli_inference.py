@@ -2,10 +2,12 @@
 asked rate, a plausible length and finite samples; bad input gets one line naming the problem and exit code 2."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import soundfile as sf
 
@@ -24,7 +26,20 @@ def _command() -> list[str]:
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*_command(), *args], capture_output=True, text=True, timeout=300)
+    # offline, as a user without network: nothing may try to reach the Hugging Face hub
+    return subprocess.run([*_command(), *args], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1"})
+
+
+def _the_error_line(done: subprocess.CompletedProcess) -> str:
+    "Exit code 2, no traceback, every line a log line, exactly one of them an error: that line."
+    assert done.returncode == EXIT_BAD_INPUT, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    lines = done.stderr.strip().splitlines()
+    assert all(line.startswith("hierspeech-nb ") for line in lines), done.stderr[-3000:]
+    errors = [line for line in lines if line.startswith("hierspeech-nb ERROR: ")]
+    assert len(errors) == 1, done.stderr[-3000:]
+    return errors[0]
 
 
 def test_tts_writes_a_48k_wav(tmp_path):
@@ -74,3 +89,27 @@ def test_bad_input_exit_code_from_the_shell(tmp_path):
     done = _run("vc", "--source", str(tmp_path / "nope.wav"), "--prompt", str(PROMPT), "--out", "o.wav",
                 "--random-weights")
     assert done.returncode == EXIT_BAD_INPUT and "no such file" in done.stderr
+
+
+def test_vc_refuses_a_prompt_file_with_nan_or_inf(tmp_path):
+    samples = sf.read(PROMPT, dtype="float32")[0]
+    samples[[10, 20]] = np.nan
+    samples[30] = np.inf
+    bad = tmp_path / "nan_prompt.wav"
+    sf.write(bad, samples, 16_000, subtype="FLOAT")
+    out = tmp_path / "o.wav"
+    done = _run("vc", "--source", str(SOURCE), "--prompt", str(bad), "--out", str(out), "--random-weights",
+                "--seed", "0", "--no-progress", "--device", "cpu")
+    line = _the_error_line(done)
+    assert str(bad) in line and " 3 NaN/Inf samples" in line and "re-export" in line
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("mms", ["hierspeech-nb-tests/not-in-the-cache", "missing-folder"])
+def test_vc_with_mms_not_available_offline(tmp_path, mms):
+    name = str(tmp_path / mms) if mms == "missing-folder" else mms
+    done = _run("vc", "--source", str(SOURCE), "--prompt", str(PROMPT), "--out", str(tmp_path / "o.wav"),
+                "--ckpt-dir", str(tmp_path), "--mms", name, "--device", "cpu")
+    line = _the_error_line(done)
+    assert len(done.stderr.strip().splitlines()) == 1          # refused before any model is loaded
+    assert f"--mms {name}" in line and "hf download facebook/mms-300m" in line

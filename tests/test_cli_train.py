@@ -61,6 +61,20 @@ def test_missing_filelist_is_exit_code_2(tmp_path):
     assert not (tmp_path / "run").exists()                       # nothing started
 
 
+@pytest.mark.parametrize("mms", ["hierspeech-nb-tests/not-in-the-cache", "missing-folder"])
+def test_mms_not_available_offline_is_exit_code_2(filelist, tmp_path, mms):
+    name = str(tmp_path / mms) if mms == "missing-folder" else mms
+    result = subprocess.run([str(COMMAND), "train", "synthesizer", "--config", "tiny", "--filelist", str(filelist),
+                             "--root", str(REPO), "--out", str(tmp_path / "run"), "--mms", name, "--device", "cpu",
+                             "--no-progress", "--no-tensorboard"],
+                            capture_output=True, text=True, timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert result.returncode == EXIT_BAD_INPUT, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("hierspeech-nb ERROR: --mms"), result.stderr[-3000:]
+    assert name in lines[0] and "hf download facebook/mms-300m" in lines[0]
+
+
 @pytest.mark.parametrize("content, message", [
     ("{ not json", "not valid JSON"),
     (json.dumps({"model": {"upsample_rates": [4, 5, 4, 2]}}), "multiply to"),

@@ -74,6 +74,25 @@ def test_sentences_are_joined_with_pauses(models, prompt):
         text_to_speech("Hello there. ?!", prompt, ttv, synthesizer, seed=0, progress=False)
 
 
+@pytest.mark.parametrize("text, sentences", [
+    ("Mr. Smith met Dr. Jones at 3 p.m. today.", ["Mr. Smith met Dr. Jones at 3 p.m. today."]),
+    ("Mr. Smith met Dr. Jones at 3 p.m. Then they left.", ["Mr. Smith met Dr. Jones at 3 p.m.", "Then they left."]),
+    ("It costs 3.50 dollars.", ["It costs 3.50 dollars."]),
+    ("Wait... what?", ["Wait... what?"]),
+    ('He said "Stop." Then he left.', ['He said "Stop."', "Then he left."]),
+    ("Hello there. How are you? I am fine!", ["Hello there.", "How are you?", "I am fine!"]),
+    ("One, two\nthree, four", ["One, two", "three, four"]),          # a line break always ends a sentence
+    ("  \n\nSo. \n  ", ["So."]),                                      # empty pieces are dropped
+])
+def test_split_sentences_knows_abbreviations(text, sentences):
+    assert split_sentences(text) == sentences
+
+
+def test_split_sentences_loses_no_text():
+    text = "Hello there. ?! And e.g. this; that...\nNext line"
+    assert "".join(split_sentences(text)).replace(" ", "") == text.replace(" ", "").replace("\n", "")
+
+
 def test_tensor_prompt_is_replicated(models, prompt):
     ttv, synthesizer = models
     short = load_audio(prompt)[:, :SAMPLE_RATE]                  # 1 s: replicated to 3 s inside
