@@ -254,6 +254,9 @@ def _check_pipeline_arguments(args: argparse.Namespace) -> None:
     _check_audio_file(args.prompt, "--prompt")
     if args.out.suffix.lower() != ".wav":
         raise CommandError(f"--out {args.out}: must end in .wav (16-bit PCM is written).")
+    if not args.out.parent.is_dir():
+        raise CommandError(f"--out {args.out}: the folder {args.out.parent} does not exist; create it first or "
+                           "write into an existing folder.")
     if args.random_weights == (args.ckpt_dir is not None):
         raise CommandError("pass either --ckpt-dir (the folder with the released checkpoints) or --random-weights "
                            "(tiny random models, to try the pipeline offline).")

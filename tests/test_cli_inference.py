@@ -66,6 +66,8 @@ def test_vc_keeps_the_source_length(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["tts", "--text", "hi", "--prompt", "missing.wav", "--out", "o.wav", "--random-weights"], "--prompt missing.wav: no such file"),
     (["tts", "--text", "hi", "--prompt", str(PROMPT), "--out", "o.mp3", "--random-weights"], "must end in .wav"),
+    (["tts", "--text", "hi", "--prompt", str(PROMPT), "--out", "no/such/folder/o.wav", "--random-weights"],
+     "the folder no/such/folder does not exist"),
     (["tts", "--text", "   ", "--prompt", str(PROMPT), "--out", "o.wav", "--random-weights"], "the text is empty"),
     (["vc", "--source", str(REPO / "README.md"), "--prompt", str(PROMPT), "--out", "o.wav", "--random-weights"],
      "unsupported extension '.md'"),
