@@ -20,9 +20,9 @@ logger = logging.getLogger(__name__)
 
 # %% auto 0
 __all__ = ['logger', 'MMS_MODEL_ID', 'MMS_FEATURE_LAYER', 'MMS_HOP', 'MMS_RECEPTIVE_FIELD', 'MMS_EDGE_PAD', 'MMS_PAD_MULTIPLE',
-           'conv_stack_geometry', 'mms_300m_config', 'tiny_mms_config', 'load_wav2vec2', 'wav2vec2_from_state_dict',
-           'prepare_mms_input', 'num_mms_frames', 'wav2vec2_hidden_state', 'MMSFeatureExtractor', 'load_mms',
-           'extract_semantic_features']
+           'TINY_MMS_POSITION_KERNEL', 'conv_stack_geometry', 'mms_300m_config', 'tiny_mms_config', 'load_wav2vec2',
+           'wav2vec2_from_state_dict', 'prepare_mms_input', 'num_mms_frames', 'wav2vec2_hidden_state',
+           'MMSFeatureExtractor', 'load_mms', 'extract_semantic_features', 'tiny_mms']
 
 # %% ../nbs/03_semantic_features.ipynb
 MMS_MODEL_ID = "facebook/mms-300m"  # Hugging Face id of the model the official code loads
@@ -254,3 +254,21 @@ def extract_semantic_features(wav: torch.Tensor,                  # float [B, 1,
     model_device = next(mms.parameters()).device
     with torch.inference_mode():
         return mms(wav.to(model_device))
+
+# %% ../nbs/03_semantic_features.ipynb
+TINY_MMS_POSITION_KERNEL = 16   # taps of the positional conv (MMS: 128); shorter keeps the random model small
+
+
+def tiny_mms(hidden_size: int = 1024,    # feature width; 1024 = what the synthesizer reads
+             num_layers: int = 1,        # transformer layers to build and run
+             seed: int = 0,              # weight seed (the global random state is left untouched)
+             device: torch.device | str = "cpu",
+             ) -> MMSFeatureExtractor:   # frozen, eval mode
+    "A random MMS-shaped feature extractor with the real conv stack and width: a fast stand-in for tests."
+    config = tiny_mms_config(num_hidden_layers=num_layers)
+    config.hidden_size, config.num_conv_pos_embeddings = hidden_size, TINY_MMS_POSITION_KERNEL
+    with torch.random.fork_rng(devices=[]):        # built on the CPU: only the CPU stream is drawn from
+        torch.default_generator.manual_seed(seed)  # not torch.manual_seed, which also reseeds every GPU
+        extractor = MMSFeatureExtractor(Wav2Vec2Model(config), num_layers)
+    extractor.requires_grad_(False)
+    return extractor.to(device)

@@ -11,7 +11,6 @@ import math
 import os
 import random
 import signal
-import tempfile
 import threading
 import time
 from contextlib import nullcontext
@@ -27,6 +26,7 @@ from tqdm.auto import tqdm
 
 from .audio import SAMPLE_RATE, mel_spectrogram
 from .config import TrainConfig
+from .data import save_atomic
 from .discriminators import build_discriminator
 from .losses import discriminator_loss, mel_loss, synthesizer_losses
 from .models import check_state_dict, create_model, read_state_dict
@@ -36,8 +36,8 @@ logger = logging.getLogger(__name__)
 
 # %% auto 0
 __all__ = ['logger', 'PRECISIONS', 'CHECKPOINT_FORMAT', 'CHECKPOINT_GLOB', 'EVAL_SEED', 'Evaluation', 'GANTask',
-           'SynthesizerTask', 'TrainerOptions', 'resolve_precision', 'save_atomic', 'checkpoint_paths',
-           'latest_checkpoint', 'NonFiniteLossError', 'setup_distributed', 'cleanup_distributed', 'Trainer']
+           'SynthesizerTask', 'TrainerOptions', 'resolve_precision', 'checkpoint_paths', 'latest_checkpoint',
+           'NonFiniteLossError', 'setup_distributed', 'cleanup_distributed', 'Trainer']
 
 # %% ../nbs/13_training.ipynb
 @dataclass
@@ -182,23 +182,6 @@ def _set_rng_state(state: dict) -> None:
     random.setstate((version, tuple(values), gauss))
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
-
-
-def save_atomic(content: dict, path: str | Path) -> Path:
-    "torch.save to a temporary file in the same folder, then rename it over `path` (atomic on POSIX)."
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            torch.save(content, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def checkpoint_paths(out_dir: str | Path) -> list[Path]:
