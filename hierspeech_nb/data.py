@@ -11,6 +11,7 @@ import math
 import os
 import pickle
 import re
+import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,24 +21,22 @@ import soundfile as sf
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm.auto import tqdm
-from transformers import Wav2Vec2Model
 
-from .audio import (HOP_LENGTH, MEL_LOG_FLOOR, SAMPLE_RATE, linear_spectrogram, load_audio,
-                                 mel_filterbank, pad_to_frames)
+from .audio import HOP_LENGTH, SAMPLE_RATE, linear_spectrogram, load_audio, mel_spectrogram, pad_to_frames
 from .config import DataConfig
 from .pitch import F0_FRAMES_PER_FEATURE, F0_MAX_TRAINING, F0_METHODS, f0_to_log, get_f0
-from .semantic import MMSFeatureExtractor, num_mms_frames, tiny_mms_config
-from .synthesizer import MIN_PROMPT_SECONDS, SOURCE_PAD_MULTIPLE, semantic_features_in_chunks
+from .semantic import MMSFeatureExtractor, num_mms_frames, semantic_features_in_chunks
+from .semantic import tiny_mms  # noqa: F401  (kept importable from here: the CLI uses it)
+from .synthesizer import MIN_PROMPT_SECONDS, SOURCE_PAD_MULTIPLE
 from .text import text_to_ids
 
 logger = logging.getLogger(__name__)
 
 # %% auto 0
-__all__ = ['logger', 'FILELIST_SEPARATOR', 'FILELIST_FIELDS', 'FILELIST_COMMENT', 'TINY_MMS_POSITION_KERNEL', 'CACHE_FORMAT',
-           'CACHE_HASH_CHARS', 'CACHE_KEYS', 'CACHE_LOAD_ERRORS', 'STREAM_RATES', 'POOL_BATCHES', 'Utterance',
-           'read_filelist', 'utterance_features', 'tiny_mms', 'cache_path', 'PreprocessReport', 'preprocess',
-           'load_streams', 'crop_streams', 'SpeechDataset', 'collate', 'LengthBucketSampler', 'make_dataloader',
-           'set_loader_epoch']
+__all__ = ['logger', 'FILELIST_SEPARATOR', 'FILELIST_FIELDS', 'FILELIST_COMMENT', 'CACHE_FORMAT', 'CACHE_HASH_CHARS',
+           'CACHE_KEYS', 'CACHE_LOAD_ERRORS', 'STREAM_RATES', 'POOL_BATCHES', 'Utterance', 'read_filelist',
+           'utterance_features', 'cache_path', 'save_atomic', 'PreprocessReport', 'preprocess', 'load_streams',
+           'crop_streams', 'SpeechDataset', 'collate', 'LengthBucketSampler', 'make_dataloader', 'set_loader_epoch']
 
 # %% ../nbs/12_data.ipynb
 FILELIST_SEPARATOR = "|"                               # between the fields of a line
@@ -108,24 +107,6 @@ def utterance_features(wav: torch.Tensor,              # float [1, N] at 16 kHz,
             "num_samples": int(wav.shape[-1])}
 
 # %% ../nbs/12_data.ipynb
-TINY_MMS_POSITION_KERNEL = 16   # taps of the positional conv (MMS: 128); shorter keeps the random model small
-
-
-def tiny_mms(hidden_size: int = 1024,    # feature width; 1024 = what the synthesizer reads
-             num_layers: int = 1,        # transformer layers to build and run
-             seed: int = 0,              # weight seed
-             device: torch.device | str = "cpu",
-             ) -> MMSFeatureExtractor:   # frozen, eval mode
-    "A random MMS-shaped feature extractor with the real conv stack and width: a fast stand-in for tests."
-    config = tiny_mms_config(num_hidden_layers=num_layers)
-    config.hidden_size, config.num_conv_pos_embeddings = hidden_size, TINY_MMS_POSITION_KERNEL
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        extractor = MMSFeatureExtractor(Wav2Vec2Model(config), num_layers)
-    extractor.requires_grad_(False)
-    return extractor.to(device)
-
-# %% ../nbs/12_data.ipynb
 CACHE_FORMAT = 1        # bump when the cached dict changes meaning
 CACHE_HASH_CHARS = 10   # hex digits of the path hash in a cache file name (40 bits)
 
@@ -139,15 +120,34 @@ def cache_path(utterance: Utterance,     # whose features
     return Path(cache_dir) / speaker / f"{utterance.path.stem}-{digest}.pt"
 
 
-def _save_atomic(values: dict, path: Path) -> None:
-    "torch.save to a temporary file in the same folder, then rename it over `path` (atomic on POSIX)."
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+def _fsync_directory(folder: Path) -> None:
+    "Flush a folder's entries (a rename in it) to disk; skipped where folders cannot be opened (Windows)."
     try:
-        torch.save(values, temporary)
-        os.replace(temporary, path)
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
     finally:
-        temporary.unlink(missing_ok=True)
+        os.close(descriptor)
+
+
+def save_atomic(content: dict, path: str | Path) -> Path:
+    "torch.save to a temporary file in the same folder, fsync, rename it over `path`, fsync the folder."
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            torch.save(content, file)
+            file.flush()
+            os.fsync(file.fileno())     # the bytes are on disk before the name points at them
+        os.replace(temporary, path)     # atomic on POSIX: readers see the old file or the new one
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    _fsync_directory(path.parent)       # the rename itself survives a power cut
+    return path
 
 
 CACHE_KEYS = ("w2v", "log_f0", "num_samples", "format", "f0_method", "f0_max")   # what a cache file holds
@@ -220,7 +220,7 @@ def _cache_one(utterance: Utterance, target: Path, mms: MMSFeatureExtractor, f0_
         features = utterance_features(wav, mms, f0_method=f0_method, f0_max=f0_max)
     except RuntimeError as error:     # get_f0 could not track the clip (e.g. digital silence)
         return f"F0 tracking failed ({error})"
-    _save_atomic({**features, "format": CACHE_FORMAT, "f0_method": f0_method, "f0_max": f0_max}, target)
+    save_atomic({**features, "format": CACHE_FORMAT, "f0_method": f0_method, "f0_max": f0_max}, target)
     return ""
 
 
@@ -248,7 +248,7 @@ def preprocess(filelist_or_utterances,             # a filelist path, or a list 
         raise ValueError(f"preprocess: unknown f0_method {f0_method!r}; choose one of {F0_METHODS}.")
     if not isinstance(mms, MMSFeatureExtractor):
         raise ValueError(f"preprocess: mms must be an MMSFeatureExtractor, got {type(mms).__name__}; build it with "
-                         "hierspeech_nb.load_mms() (real) or hierspeech_nb.data.tiny_mms() (random, for tests).")
+                         "hierspeech_nb.load_mms() (real) or hierspeech_nb.semantic.tiny_mms() (random, for tests).")
     utterances = _as_utterances(filelist_or_utterances, root)
     mms.to(device)
     report = PreprocessReport()
@@ -291,8 +291,7 @@ def load_streams(utterance: Utterance,        # a preprocessed utterance
                            f"expects {frames * HOP_LENGTH}): the file changed after preprocessing; delete "
                            f"{cached_file} and run preprocess again.")
     linear = linear_spectrogram(audio[0], data_config)                              # [641, T] power
-    bank = mel_filterbank(data_config).to(linear.dtype)                              # [641, 80]
-    mel = torch.log(torch.matmul(linear.T, bank).T + MEL_LOG_FLOOR)                  # [80, T], as mel_spectrogram
+    mel = mel_spectrogram(audio[0], data_config)                                     # [80, T] log-mel
     return {"audio": audio, "linear": linear, "mel": mel, "w2v": cached["w2v"], "log_f0": cached["log_f0"],
             "length": frames}
 

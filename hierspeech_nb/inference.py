@@ -16,13 +16,13 @@ from torch import nn
 
 from .audio import SAMPLE_RATE, load_audio
 from .models import create_model, load_checkpoint
-from .semantic import MMS_MODEL_ID, MMSFeatureExtractor, load_mms, tiny_mms_config
+from .semantic import MMS_MODEL_ID, MMSFeatureExtractor, load_mms, tiny_mms
 
 logger = logging.getLogger(__name__)
 
 # %% auto 0
 __all__ = ['logger', 'RELEASED_CHECKPOINTS', 'OUTPUT_RATES', 'SCALE_NORMS', 'find_checkpoints', 'normalize_loudness', 'save_wav',
-           'tiny_random_mms', 'HierSpeechPipeline']
+           'HierSpeechPipeline']
 
 # %% ../nbs/18_inference.ipynb
 RELEASED_CHECKPOINTS = {  # model name -> released file name (official default paths end in these names)
@@ -92,17 +92,6 @@ def save_wav(path: str | Path,        # output file, must end in .wav
     return path
 
 # %% ../nbs/18_inference.ipynb
-def tiny_random_mms(seed: int = 0) -> MMSFeatureExtractor:
-    "A one-layer random wav2vec 2.0 with MMS's 1024-d output, for trying the pipeline offline."
-    from transformers import Wav2Vec2Model
-    torch.manual_seed(seed)
-    config = tiny_mms_config(num_hidden_layers=1)
-    config.hidden_size, config.num_conv_pos_embeddings = 1024, 16   # the synthesizer reads 1024-d features
-    extractor = MMSFeatureExtractor(Wav2Vec2Model(config), num_layers=1).eval()
-    extractor.requires_grad_(False)
-    return extractor
-
-
 @dataclass
 class HierSpeechPipeline:
     "The models of HierSpeech++ and the two tasks, text-to-speech and voice conversion."
@@ -137,14 +126,15 @@ class HierSpeechPipeline:
     def random(cls, seed: int = 0, device: str = "cpu",
                optimize: bool = True):   # optimize_for_inference (appendix A3)
         "Every model with tiny random weights (released architecture, few channels): try the path offline."
-        torch.manual_seed(seed)
-        models = {name: create_model(name, "tiny", device=device).eval() for name in
-                  ("synthesizer", "ttv", "speechsr24k", "speechsr48k", "denoiser")}
+        with torch.random.fork_rng(devices=[]):        # models are built on the CPU, then moved to `device`
+            torch.default_generator.manual_seed(seed)  # the caller's global random state is left untouched
+            models = {name: create_model(name, "tiny", device=device).eval() for name in
+                      ("synthesizer", "ttv", "speechsr24k", "speechsr48k", "denoiser")}
         if optimize:   # the appendix comes after this notebook in the course, hence the import here
             from hierspeech_nb.accel import optimize_for_inference
             models = {name: optimize_for_inference(model) for name, model in models.items()}
         return cls(synthesizer=models["synthesizer"], ttv=models["ttv"], denoiser=models["denoiser"],
-                   mms=tiny_random_mms(seed).to(device),
+                   mms=tiny_mms(seed=seed, device=device),
                    speechsr={24_000: models["speechsr24k"], 48_000: models["speechsr48k"]}, device=str(device))
 
     def _denoiser(self, denoise_ratio: float):

@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn
+from tqdm.auto import tqdm
 from transformers import Wav2Vec2Config, Wav2Vec2ForPreTraining, Wav2Vec2Model
 from transformers.utils import cached_file
 
@@ -21,9 +22,10 @@ logger = logging.getLogger(__name__)
 
 # %% auto 0
 __all__ = ['logger', 'MMS_MODEL_ID', 'MMS_FEATURE_LAYER', 'MMS_HOP', 'MMS_RECEPTIVE_FIELD', 'MMS_EDGE_PAD', 'MMS_PAD_MULTIPLE',
-           'conv_stack_geometry', 'mms_300m_config', 'tiny_mms_config', 'check_wav2vec2_weights', 'load_wav2vec2',
-           'wav2vec2_from_state_dict', 'prepare_mms_input', 'num_mms_frames', 'wav2vec2_hidden_state',
-           'MMSFeatureExtractor', 'load_mms', 'extract_semantic_features']
+           'TINY_MMS_POSITION_KERNEL', 'MMS_CHUNK_FRAMES', 'MMS_CONTEXT_FRAMES', 'conv_stack_geometry',
+           'mms_300m_config', 'tiny_mms_config', 'check_wav2vec2_weights', 'load_wav2vec2', 'wav2vec2_from_state_dict',
+           'prepare_mms_input', 'num_mms_frames', 'wav2vec2_hidden_state', 'MMSFeatureExtractor', 'load_mms',
+           'extract_semantic_features', 'tiny_mms', 'semantic_features_in_chunks']
 
 # %% ../nbs/03_semantic_features.ipynb
 MMS_MODEL_ID = "facebook/mms-300m"  # Hugging Face id of the model the official code loads
@@ -279,3 +281,46 @@ def extract_semantic_features(wav: torch.Tensor,                  # float [B, 1,
     model_device = next(mms.parameters()).device
     with torch.inference_mode():
         return mms(wav.to(model_device))
+
+# %% ../nbs/03_semantic_features.ipynb
+TINY_MMS_POSITION_KERNEL = 16   # taps of the positional conv (MMS: 128); shorter keeps the random model small
+
+
+def tiny_mms(hidden_size: int = 1024,    # feature width; 1024 = what the synthesizer reads
+             num_layers: int = 1,        # transformer layers to build and run
+             seed: int = 0,              # weight seed (the global random state is left untouched)
+             device: torch.device | str = "cpu",
+             ) -> MMSFeatureExtractor:   # frozen, eval mode
+    "A random MMS-shaped feature extractor with the real conv stack and width: a fast stand-in for tests."
+    config = tiny_mms_config(num_hidden_layers=num_layers)
+    config.hidden_size, config.num_conv_pos_embeddings = hidden_size, TINY_MMS_POSITION_KERNEL
+    with torch.random.fork_rng(devices=[]):        # built on the CPU: only the CPU stream is drawn from
+        torch.default_generator.manual_seed(seed)  # not torch.manual_seed, which also reseeds every GPU
+        extractor = MMSFeatureExtractor(Wav2Vec2Model(config), num_layers)
+    extractor.requires_grad_(False)
+    return extractor.to(device)
+
+# %% ../nbs/03_semantic_features.ipynb
+MMS_CHUNK_FRAMES = 1500                    # 30 s of 50 Hz frames per MMS pass
+MMS_CONTEXT_FRAMES = 50                    # 1 s of real audio on each side of a chunk
+
+
+def semantic_features_in_chunks(wav: torch.Tensor,            # float [1, T] at 16 kHz, un-padded
+                                mms: MMSFeatureExtractor,     # from load_mms or tiny_mms
+                                chunk_frames: int = MMS_CHUNK_FRAMES,
+                                context_frames: int = MMS_CONTEXT_FRAMES,
+                                progress: bool = True,
+                                ) -> torch.Tensor:            # float [1, C, num_mms_frames(T)]
+    "MMS features of a long clip, one bounded pass per chunk, each with real audio as context on both sides."
+    prepared = prepare_mms_input(wav)                       # [1, N1 + 80]: whole blocks + 40 reflected each side
+    total = num_mms_frames(wav.shape[-1])
+    if total <= chunk_frames:
+        return mms.encode(prepared)
+    pieces = []
+    for start in tqdm(range(0, total, chunk_frames), desc="MMS chunks", disable=not progress, leave=False):
+        stop = min(start + chunk_frames, total)
+        left, right = max(start - context_frames, 0), min(stop + context_frames, total)
+        # frames left..right-1 need input samples 320 left .. 320 right + 80 of the prepared signal
+        features = mms.encode(prepared[:, left * HOP_LENGTH: right * HOP_LENGTH + 2 * MMS_EDGE_PAD])  # [1, C, right - left]
+        pieces.append(features[..., start - left: stop - left])
+    return torch.cat(pieces, dim=-1)

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from .audio import (HOP_LENGTH, SAMPLE_RATE, as_mono_clip, load_audio, mel_spectrogram,
                                  pad_to_frames)
@@ -21,17 +20,16 @@ from .encoders import DualAudioEncoder, SourceFilterEncoder, sample_gaussian
 from .flows import BiTFlow, bidirectional_kl
 from .generator import HierarchicalAdaptiveGenerator, SourceNetwork
 from .pitch import get_f0, normalize_f0
-from .semantic import MMS_EDGE_PAD, num_mms_frames, prepare_mms_input
+from .semantic import semantic_features_in_chunks
 from .style import NullStyle, StyleEncoder, style_dropout
 
 logger = logging.getLogger(__name__)
 
 # %% auto 0
 __all__ = ['logger', 'MEL_DECODER_HEADS', 'MEL_DECODER_LAYERS', 'MEL_DECODER_KERNEL', 'MEL_DECODER_DROPOUT', 'MIN_PROMPT_SECONDS',
-           'PROMPT_REPLICATE_SECONDS', 'SILENCE_PEAK', 'SOURCE_PAD_MULTIPLE', 'MMS_CHUNK_FRAMES', 'MMS_CONTEXT_FRAMES',
-           'MelDecoder', 'SynthesizerTrn', 'build_synthesizer', 'SynthesizerOutput', 'random_segments',
-           'slice_segments', 'synthesizer_training_forward', 'as_waveform', 'prepare_prompt',
-           'semantic_features_in_chunks', 'voice_conversion']
+           'PROMPT_REPLICATE_SECONDS', 'SILENCE_PEAK', 'SOURCE_PAD_MULTIPLE', 'MelDecoder', 'SynthesizerTrn',
+           'build_synthesizer', 'SynthesizerOutput', 'random_segments', 'slice_segments',
+           'synthesizer_training_forward', 'as_waveform', 'prepare_prompt', 'voice_conversion']
 
 # %% ../nbs/10_synthesizer.ipynb
 MEL_DECODER_HEADS, MEL_DECODER_LAYERS, MEL_DECODER_KERNEL = 2, 2, 5   # fixed by the official SynthesizerTrn
@@ -245,8 +243,6 @@ MIN_PROMPT_SECONDS = 0.5            # shorter prompts are refused: too few frame
 PROMPT_REPLICATE_SECONDS = 3.0      # shorter prompts are repeated up to this length (style prompt replication)
 SILENCE_PEAK = 1e-3                 # a prompt whose peak is below this is treated as silent (-60 dBFS)
 SOURCE_PAD_MULTIPLE = 4 * HOP_LENGTH       # 1280: the official source padding
-MMS_CHUNK_FRAMES = 1500                    # 30 s of 50 Hz frames per MMS pass
-MMS_CONTEXT_FRAMES = 50                    # 1 s of real audio on each side of a chunk
 
 
 def as_waveform(audio, name: str) -> torch.Tensor:  # path, or float tensor [T], [1, T], [1, 1, T] at 16 kHz
@@ -271,27 +267,6 @@ def prepare_prompt(prompt: torch.Tensor,   # float [1, T] at 16 kHz
                          "with speech in it.")
     copies = math.ceil(PROMPT_REPLICATE_SECONDS * SAMPLE_RATE / prompt.shape[-1])
     return prompt.repeat(1, copies) if copies > 1 else prompt
-
-# %% ../nbs/10_synthesizer.ipynb
-def semantic_features_in_chunks(wav: torch.Tensor,            # float [1, T] at 16 kHz, un-padded
-                                mms,                          # an MMSFeatureExtractor (notebook 03)
-                                chunk_frames: int = MMS_CHUNK_FRAMES,
-                                context_frames: int = MMS_CONTEXT_FRAMES,
-                                progress: bool = True,
-                                ) -> torch.Tensor:            # float [1, C, num_mms_frames(T)]
-    "MMS features of a long clip, one bounded pass per chunk, each with real audio as context on both sides."
-    prepared = prepare_mms_input(wav)                       # [1, N1 + 80]: whole blocks + 40 reflected each side
-    total = num_mms_frames(wav.shape[-1])
-    if total <= chunk_frames:
-        return mms.encode(prepared)
-    pieces = []
-    for start in tqdm(range(0, total, chunk_frames), desc="MMS chunks", disable=not progress, leave=False):
-        stop = min(start + chunk_frames, total)
-        left, right = max(start - context_frames, 0), min(stop + context_frames, total)
-        # frames left..right-1 need input samples 320 left .. 320 right + 80 of the prepared signal
-        features = mms.encode(prepared[:, left * HOP_LENGTH: right * HOP_LENGTH + 2 * MMS_EDGE_PAD])  # [1, C, right - left]
-        pieces.append(features[..., start - left: stop - left])
-    return torch.cat(pieces, dim=-1)
 
 # %% ../nbs/10_synthesizer.ipynb
 def voice_conversion(source,                        # path, or float tensor [T] / [1, T] at 16 kHz: what is said

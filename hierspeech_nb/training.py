@@ -11,7 +11,6 @@ import math
 import os
 import random
 import signal
-import tempfile
 import threading
 import time
 from contextlib import nullcontext
@@ -27,6 +26,7 @@ from tqdm.auto import tqdm
 
 from .audio import SAMPLE_RATE, mel_spectrogram
 from .config import TrainConfig
+from .data import save_atomic
 from .discriminators import build_discriminator
 from .losses import discriminator_loss, mel_loss, synthesizer_losses
 from .models import check_state_dict, create_model, read_state_dict
@@ -36,8 +36,8 @@ logger = logging.getLogger(__name__)
 
 # %% auto 0
 __all__ = ['logger', 'PRECISIONS', 'CHECKPOINT_FORMAT', 'CHECKPOINT_GLOB', 'EVAL_SEED', 'Evaluation', 'GANTask',
-           'SynthesizerTask', 'TrainerOptions', 'resolve_precision', 'save_atomic', 'checkpoint_paths',
-           'latest_checkpoint', 'NonFiniteLossError', 'setup_distributed', 'cleanup_distributed', 'Trainer']
+           'SynthesizerTask', 'TrainerOptions', 'resolve_precision', 'checkpoint_paths', 'latest_checkpoint',
+           'NonFiniteLossError', 'setup_distributed', 'cleanup_distributed', 'Trainer']
 
 # %% ../nbs/13_training.ipynb
 @dataclass
@@ -184,23 +184,6 @@ def _set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def save_atomic(content: dict, path: str | Path) -> Path:
-    "torch.save to a temporary file in the same folder, then rename it over `path` (atomic on POSIX)."
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            torch.save(content, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def checkpoint_paths(out_dir: str | Path) -> list[Path]:
     "The checkpoints of a run folder, oldest first (by step)."
     folder = Path(out_dir) / "checkpoints"
@@ -277,8 +260,8 @@ def _move(batch: dict, device: torch.device) -> dict:
     return {k: v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
 
 # %% ../nbs/13_training.ipynb
-class Trainer:
-    "GAN training loop: optimisers, schedules, precision, logging, evaluation, checkpoints, resume, DDP."
+class _TrainerBase:
+    "The trainer's state: models, optimisers, schedules, precision, random generator, DDP wrappers."
 
     def __init__(self, task: GANTask,
                  options: TrainerOptions | None = None,
@@ -332,170 +315,165 @@ class Trainer:
         logger.info("fine-tuning from %s", path)
 
 # %% ../nbs/13_training.ipynb
-def _state(self: Trainer) -> dict:
-    "Everything needed to continue this run exactly (tensors and plain values only)."
-    return {"format": CHECKPOINT_FORMAT, "step": self.step, "epoch": self.epoch,
-            "batch_in_epoch": self.batch_in_epoch,
-            "generator": self.generator.state_dict(),
-            "discriminator": None if self.discriminator is None else self.discriminator.state_dict(),
-            "optimizers": {k: v.state_dict() for k, v in self.optimizers.items()},
-            "schedulers": {k: v.state_dict() for k, v in self.schedulers.items()},
-            "scaler": self.scaler.state_dict(), "rng": _rng_state(), "trainer_rng": self.rng.get_state(),
-            "config": self.task.config.to_dict() if hasattr(self.task, "config") else None}
+class _TrainerCheckpoints(_TrainerBase):
+    "Adds checkpoints: the full training state, atomic saving with pruning, and exact resume."
 
+    def state(self) -> dict:
+        "Everything needed to continue this run exactly (tensors and plain values only)."
+        return {"format": CHECKPOINT_FORMAT, "step": self.step, "epoch": self.epoch,
+                "batch_in_epoch": self.batch_in_epoch,
+                "generator": self.generator.state_dict(),
+                "discriminator": None if self.discriminator is None else self.discriminator.state_dict(),
+                "optimizers": {k: v.state_dict() for k, v in self.optimizers.items()},
+                "schedulers": {k: v.state_dict() for k, v in self.schedulers.items()},
+                "scaler": self.scaler.state_dict(), "rng": _rng_state(), "trainer_rng": self.rng.get_state(),
+                "config": self.task.config.to_dict() if hasattr(self.task, "config") else None}
 
-def _save_checkpoint(self: Trainer) -> Path | None:
-    "Save `checkpoints/step_<step>.pt` atomically on rank 0 and keep the newest `keep_last`."
-    if not self.is_main:
-        return None
-    path = save_atomic(_state(self), self.out_dir / "checkpoints" / f"step_{self.step:08d}.pt")
-    for old in checkpoint_paths(self.out_dir)[: -self.options.keep_last]:
-        old.unlink()
-    self.last_checkpoint = path
-    logger.info("saved %s", path)
-    return path
+    def save_checkpoint(self) -> Path | None:
+        "Save `checkpoints/step_<step>.pt` atomically on rank 0 and keep the newest `keep_last`."
+        if not self.is_main:
+            return None
+        path = save_atomic(self.state(), self.out_dir / "checkpoints" / f"step_{self.step:08d}.pt")
+        for old in checkpoint_paths(self.out_dir)[: -self.options.keep_last]:
+            old.unlink()
+        self.last_checkpoint = path
+        logger.info("saved %s", path)
+        return path
 
-
-def _resume(self: Trainer, path: str | Path) -> Path:
-    "Continue from a checkpoint file, or from the newest checkpoint of a run folder."
-    path = Path(path)
-    if path.is_dir():
-        found = latest_checkpoint(path)
-        if found is None:
-            raise FileNotFoundError(f"no checkpoints/{CHECKPOINT_GLOB} in {path}; pass a checkpoint file or the "
-                                    "--out folder of an earlier run.")
-        path = found
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint {path} does not exist; pass a step_*.pt file or a run folder.")
-    state = torch.load(path, map_location="cpu", weights_only=True)   # RNG states must stay on the CPU
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path} is not a training checkpoint of this trainer ({CHECKPOINT_FORMAT}); to start "
-                         "from released weights use init_checkpoint (--init) instead of resume.")
-    check_state_dict(self.generator, state["generator"], source=f"checkpoint {path} (generator)")
-    self.generator.load_state_dict(state["generator"])
-    if self.discriminator is not None:
-        self.discriminator.load_state_dict(state["discriminator"])
-    for name, optimizer in self.optimizers.items():
-        optimizer.load_state_dict(state["optimizers"][name])
-        self.schedulers[name].load_state_dict(state["schedulers"][name])
-    self.scaler.load_state_dict(state["scaler"])
-    _set_rng_state(state["rng"])
-    self.rng.set_state(state["trainer_rng"])
-    self.step, self.epoch, self.batch_in_epoch = state["step"], state["epoch"], state["batch_in_epoch"]
-    self.last_checkpoint = path
-    logger.info("resumed from %s at step %d", path, self.step)
-    return path
-
-
-Trainer.state, Trainer.save_checkpoint, Trainer.resume = _state, _save_checkpoint, _resume
+    def resume(self, path: str | Path) -> Path:
+        "Continue from a checkpoint file, or from the newest checkpoint of a run folder."
+        path = Path(path)
+        if path.is_dir():
+            found = latest_checkpoint(path)
+            if found is None:
+                raise FileNotFoundError(f"no checkpoints/{CHECKPOINT_GLOB} in {path}; pass a checkpoint file or the "
+                                        "--out folder of an earlier run.")
+            path = found
+        if not path.is_file():
+            raise FileNotFoundError(f"checkpoint {path} does not exist; pass a step_*.pt file or a run folder.")
+        state = torch.load(path, map_location="cpu", weights_only=True)   # RNG states must stay on the CPU
+        if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(f"{path} is not a training checkpoint of this trainer ({CHECKPOINT_FORMAT}); to start "
+                             "from released weights use init_checkpoint (--init) instead of resume.")
+        check_state_dict(self.generator, state["generator"], source=f"checkpoint {path} (generator)")
+        self.generator.load_state_dict(state["generator"])
+        if self.discriminator is not None:
+            self.discriminator.load_state_dict(state["discriminator"])
+        for name, optimizer in self.optimizers.items():
+            optimizer.load_state_dict(state["optimizers"][name])
+            self.schedulers[name].load_state_dict(state["schedulers"][name])
+        self.scaler.load_state_dict(state["scaler"])
+        _set_rng_state(state["rng"])
+        self.rng.set_state(state["trainer_rng"])
+        self.step, self.epoch, self.batch_in_epoch = state["step"], state["epoch"], state["batch_in_epoch"]
+        self.last_checkpoint = path
+        logger.info("resumed from %s at step %d", path, self.step)
+        return path
 
 # %% ../nbs/13_training.ipynb
-def _check_finite(self: Trainer, losses: dict[str, torch.Tensor], which: str) -> None:
-    "Raise NonFiniteLossError (on every rank) if any loss is NaN or infinite."
-    bad = [name for name, value in losses.items() if not torch.isfinite(value.detach()).all()]
-    flag = torch.tensor([float(bool(bad))], device=self.device)
-    if self.world_size > 1:
-        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
-    if flag.item() > 0:
-        values = ", ".join(f"{name}={float(losses[name].detach()):.4g}" for name in bad) or "on another rank"
-        kept = self.last_checkpoint or "none saved yet"
-        raise NonFiniteLossError(f"step {self.step + 1}: {which} loss is not finite ({values}); training stopped "
-                                 f"before the optimiser step. Last good checkpoint: {kept}. Resume from it with a "
-                                 "lower learning rate, precision 'fp32', or grad_clip set; check the data for "
-                                 "silent or corrupt clips.")
+class _TrainerStep(_TrainerCheckpoints):
+    "Adds one training step: discriminator step, generator step, each guarded against non-finite losses."
 
+    def _check_finite(self, losses: dict[str, torch.Tensor], which: str) -> None:
+        "Raise NonFiniteLossError (on every rank) if any loss is NaN or infinite."
+        bad = [name for name, value in losses.items() if not torch.isfinite(value.detach()).all()]
+        flag = torch.tensor([float(bool(bad))], device=self.device)
+        if self.world_size > 1:
+            dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        if flag.item() > 0:
+            values = ", ".join(f"{name}={float(losses[name].detach()):.4g}" for name in bad) or "on another rank"
+            kept = self.last_checkpoint or "none saved yet"
+            raise NonFiniteLossError(f"step {self.step + 1}: {which} loss is not finite ({values}); training stopped "
+                                     f"before the optimiser step. Last good checkpoint: {kept}. Resume from it with a "
+                                     "lower learning rate, precision 'fp32', or grad_clip set; check the data for "
+                                     "silent or corrupt clips.")
 
-def _optimizer_step(self: Trainer, name: str, loss: torch.Tensor, module: nn.Module) -> float:
-    "Backward, unscale, clip and step one optimiser; returns the gradient norm before clipping."
-    optimizer = self.optimizers[name]
-    optimizer.zero_grad(set_to_none=True)
-    self.scaler.scale(loss).backward()
-    self.scaler.unscale_(optimizer)
-    max_norm = self.options.grad_clip if self.options.grad_clip is not None else math.inf
-    norm = torch.nn.utils.clip_grad_norm_(module.parameters(), max_norm)
-    self.scaler.step(optimizer)
-    return float(norm)
+    def _optimizer_step(self, name: str, loss: torch.Tensor, module: nn.Module) -> float:
+        "Backward, unscale, clip and step one optimiser; returns the gradient norm before clipping."
+        optimizer = self.optimizers[name]
+        optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.unscale_(optimizer)
+        max_norm = self.options.grad_clip if self.options.grad_clip is not None else math.inf
+        norm = torch.nn.utils.clip_grad_norm_(module.parameters(), max_norm)
+        self.scaler.step(optimizer)
+        return float(norm)
 
-
-def _train_step(self: Trainer, batch: dict) -> dict[str, float]:
-    "One discriminator step and one generator step on `batch`; returns the losses as floats."
-    batch = _move(batch, self.device)
-    autocast = (torch.autocast(self.device.type, dtype=self.autocast_dtype) if self.autocast_dtype is not None
-                else nullcontext())
-    logs = {}
-    with autocast:
-        output = self.forward_module(batch, self.rng)
-    if self.discriminator is not None:
+    def train_step(self, batch: dict) -> dict[str, float]:
+        "One discriminator step and one generator step on `batch`; returns the losses as floats."
+        batch = _move(batch, self.device)
+        autocast = (torch.autocast(self.device.type, dtype=self.autocast_dtype) if self.autocast_dtype is not None
+                    else nullcontext())
+        logs = {}
         with autocast:
-            d_losses = self.task.discriminator_losses(output, self.discriminator_module)
-        self._check_finite(d_losses, "discriminator")
-        logs["grad_norm/discriminator"] = self._optimizer_step("discriminator", d_losses["total"], self.discriminator)
-        logs.update({f"d/{k}": float(v.detach()) for k, v in d_losses.items()})
-    with autocast:
-        g_losses = self.task.generator_losses(output, self.discriminator)
-    self._check_finite(g_losses, "generator")
-    logs["grad_norm/generator"] = self._optimizer_step("generator", g_losses["total"], self.generator)
-    self.scaler.update()
-    logs.update({f"g/{k}": float(v.detach()) for k, v in g_losses.items()})
-    return logs
-
-
-Trainer._check_finite, Trainer._optimizer_step, Trainer.train_step = _check_finite, _optimizer_step, _train_step
+            output = self.forward_module(batch, self.rng)
+        if self.discriminator is not None:
+            with autocast:
+                d_losses = self.task.discriminator_losses(output, self.discriminator_module)
+            self._check_finite(d_losses, "discriminator")
+            logs["grad_norm/discriminator"] = self._optimizer_step("discriminator", d_losses["total"],
+                                                                   self.discriminator)
+            logs.update({f"d/{k}": float(v.detach()) for k, v in d_losses.items()})
+        with autocast:
+            g_losses = self.task.generator_losses(output, self.discriminator)
+        self._check_finite(g_losses, "generator")
+        logs["grad_norm/generator"] = self._optimizer_step("generator", g_losses["total"], self.generator)
+        self.scaler.update()
+        logs.update({f"g/{k}": float(v.detach()) for k, v in g_losses.items()})
+        return logs
 
 # %% ../nbs/13_training.ipynb
 EVAL_SEED = 0   # evaluation noise is the same at every evaluation, so its curves compare like with like
 
 
-def _writer(self: Trainer):
-    "The TensorBoard writer (rank 0, created on first use), or None."
-    if self._writer is None and self.is_main and self.options.tensorboard:
-        from torch.utils.tensorboard import SummaryWriter   # needs the `tensorboard` package
-        self._writer = SummaryWriter(str(self.out_dir / "tensorboard"))
-    return self._writer
+class _TrainerLogging(_TrainerStep):
+    "Adds logging (history, metrics.jsonl, TensorBoard) and evaluation on held-out batches."
 
+    def _get_writer(self):
+        "The TensorBoard writer (rank 0, created on first use), or None."
+        if self._writer is None and self.is_main and self.options.tensorboard:
+            from torch.utils.tensorboard import SummaryWriter   # needs the `tensorboard` package
+            self._writer = SummaryWriter(str(self.out_dir / "tensorboard"))
+        return self._writer
 
-def _log_scalars(self: Trainer, scalars: dict[str, float]) -> None:
-    "Record scalars at the current step (history, metrics.jsonl, TensorBoard) on rank 0."
-    if not self.is_main:
-        return
-    record = {"step": self.step, **scalars}
-    self.history.append(record)
-    self.out_dir.mkdir(parents=True, exist_ok=True)
-    with open(self.out_dir / "metrics.jsonl", "a") as file:
-        file.write(json.dumps(record) + "\n")
-    writer = self._get_writer()
-    if writer is not None:
-        for name, value in scalars.items():
-            writer.add_scalar(name, value, self.step)
+    def log_scalars(self, scalars: dict[str, float]) -> None:
+        "Record scalars at the current step (history, metrics.jsonl, TensorBoard) on rank 0."
+        if not self.is_main:
+            return
+        record = {"step": self.step, **scalars}
+        self.history.append(record)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.out_dir / "metrics.jsonl", "a") as file:
+            file.write(json.dumps(record) + "\n")
+        writer = self._get_writer()
+        if writer is not None:
+            for name, value in scalars.items():
+                writer.add_scalar(name, value, self.step)
 
-
-def _evaluate(self: Trainer, batches: list[dict]) -> dict[str, float]:
-    "Run the task's evaluation on held-out batches (rank 0) and log it."
-    if not self.is_main or not batches:
-        return {}
-    self.generator.eval()
-    generator = torch.Generator(self.device).manual_seed(EVAL_SEED)
-    totals: dict[str, float] = {}
-    writer = self._get_writer()
-    with torch.no_grad():
-        for index, batch in enumerate(batches):
-            result = self.task.evaluate(self.generator, _move(batch, self.device), generator)
-            for name, value in result.scalars.items():
-                totals[name] = totals.get(name, 0.0) + value / len(batches)
-            if writer is not None:
-                for name, image in result.images.items():
-                    scaled = (image - image.min()) / (image.max() - image.min() + 1e-8)
-                    writer.add_image(f"eval/{index}/{name}", scaled.flip(0)[None], self.step)
-                for name, clip in result.audio.items():
-                    writer.add_audio(f"eval/{index}/{name}", clip[None].clamp(-1, 1), self.step,
-                                     sample_rate=result.sample_rate)
-    self.generator.train()
-    scalars = {f"eval/{k}": v for k, v in totals.items()}
-    self.log_scalars(scalars)
-    return scalars
-
-
-Trainer._get_writer, Trainer.log_scalars, Trainer.evaluate = _writer, _log_scalars, _evaluate
+    def evaluate(self, batches: list[dict]) -> dict[str, float]:
+        "Run the task's evaluation on held-out batches (rank 0) and log it."
+        if not self.is_main or not batches:
+            return {}
+        self.generator.eval()
+        generator = torch.Generator(self.device).manual_seed(EVAL_SEED)
+        totals: dict[str, float] = {}
+        writer = self._get_writer()
+        with torch.no_grad():
+            for index, batch in enumerate(batches):
+                result = self.task.evaluate(self.generator, _move(batch, self.device), generator)
+                for name, value in result.scalars.items():
+                    totals[name] = totals.get(name, 0.0) + value / len(batches)
+                if writer is not None:
+                    for name, image in result.images.items():
+                        scaled = (image - image.min()) / (image.max() - image.min() + 1e-8)
+                        writer.add_image(f"eval/{index}/{name}", scaled.flip(0)[None], self.step)
+                    for name, clip in result.audio.items():
+                        writer.add_audio(f"eval/{index}/{name}", clip[None].clamp(-1, 1), self.step,
+                                         sample_rate=result.sample_rate)
+        self.generator.train()
+        scalars = {f"eval/{k}": v for k, v in totals.items()}
+        self.log_scalars(scalars)
+        return scalars
 
 # %% ../nbs/13_training.ipynb
 def _set_epoch(loader, epoch: int, start_batch: int) -> None:
@@ -512,65 +490,64 @@ def _set_epoch(loader, epoch: int, start_batch: int) -> None:
         loader.dataset.set_epoch(epoch)
 
 
-def _fit(self: Trainer, loader,                    # a DataLoader (e.g. hierspeech_nb.data.make_dataloader)
-        eval_batches: list[dict] | None = None,   # held-out batches for evaluation
-        ) -> list[dict]:                          # the logged history (rank 0)
-    "Train until `options.max_steps`, logging, evaluating and saving on the way."
-    options = self.options
-    self.generator.train()
-    if self.discriminator is not None:
-        self.discriminator.train()
-    bar = tqdm(total=options.max_steps, initial=self.step, desc="train", disable=not (options.progress and self.is_main),
-               leave=False)
-    running: dict[str, list[float]] = {}
-    started = time.perf_counter()
-    with _InterruptFlag() as interrupt:
-        while self.step < options.max_steps:
-            _set_epoch(loader, self.epoch, self.batch_in_epoch)
-            with torch.random.fork_rng(devices=[]):   # a new DataLoader iterator draws a seed from the global RNG
-                batches = iter(loader)
-            for batch in batches:
-                logs = self.train_step(batch)
-                self.step, self.batch_in_epoch = self.step + 1, self.batch_in_epoch + 1
-                bar.update(1)
-                for name, value in logs.items():
-                    running.setdefault(name, []).append(value)
-                if self.step % options.log_every == 0 or self.step == options.max_steps:
-                    means = {k: sum(v) / len(v) for k, v in running.items()}
-                    means["lr"] = self.optimizers["generator"].param_groups[0]["lr"]
-                    means["steps_per_second"] = len(running["g/total"]) / (time.perf_counter() - started)
-                    self.log_scalars(means)
-                    bar.set_postfix(mel=f"{means.get('g/mel', float('nan')):.3f}")
-                    running, started = {}, time.perf_counter()
-                if options.eval_every and self.step % options.eval_every == 0:
-                    self.evaluate(eval_batches or [])
-                stop = self.step >= options.max_steps or _any_rank(self, interrupt.raised)
-                if self.step % options.save_every == 0 or stop:
-                    self.save_checkpoint()
-                if stop:
-                    break
-            else:   # the epoch ran to its end
-                if self.batch_in_epoch == 0:
-                    raise ValueError("the loader yielded no batch in a whole epoch; check the dataset and the "
-                                     "sampler (batch_size, drop_last).")
-                self.epoch, self.batch_in_epoch = self.epoch + 1, 0
-                for scheduler in self.schedulers.values():
-                    scheduler.step()
-                continue
-            break
-    bar.close()
-    if interrupt.raised:
-        raise KeyboardInterrupt(f"training interrupted at step {self.step}; checkpoint {self.last_checkpoint}")
-    return self.history
+class Trainer(_TrainerLogging):
+    "GAN training loop: optimisers, schedules, precision, logging, evaluation, checkpoints, resume, DDP."
 
+    def fit(self, loader,                             # a DataLoader (e.g. hierspeech_nb.data.make_dataloader)
+            eval_batches: list[dict] | None = None,   # held-out batches for evaluation
+            ) -> list[dict]:                          # the logged history (rank 0)
+        "Train until `options.max_steps`, logging, evaluating and saving on the way."
+        options = self.options
+        self.generator.train()
+        if self.discriminator is not None:
+            self.discriminator.train()
+        bar = tqdm(total=options.max_steps, initial=self.step, desc="train",
+                   disable=not (options.progress and self.is_main), leave=False)
+        running: dict[str, list[float]] = {}
+        started = time.perf_counter()
+        with _InterruptFlag() as interrupt:
+            while self.step < options.max_steps:
+                _set_epoch(loader, self.epoch, self.batch_in_epoch)
+                with torch.random.fork_rng(devices=[]):   # a new DataLoader iterator draws a global-RNG seed
+                    batches = iter(loader)
+                for batch in batches:
+                    logs = self.train_step(batch)
+                    self.step, self.batch_in_epoch = self.step + 1, self.batch_in_epoch + 1
+                    bar.update(1)
+                    for name, value in logs.items():
+                        running.setdefault(name, []).append(value)
+                    if self.step % options.log_every == 0 or self.step == options.max_steps:
+                        means = {k: sum(v) / len(v) for k, v in running.items()}
+                        means["lr"] = self.optimizers["generator"].param_groups[0]["lr"]
+                        means["steps_per_second"] = len(running["g/total"]) / (time.perf_counter() - started)
+                        self.log_scalars(means)
+                        bar.set_postfix(mel=f"{means.get('g/mel', float('nan')):.3f}")
+                        running, started = {}, time.perf_counter()
+                    if options.eval_every and self.step % options.eval_every == 0:
+                        self.evaluate(eval_batches or [])
+                    stop = self.step >= options.max_steps or self._any_rank(interrupt.raised)
+                    if self.step % options.save_every == 0 or stop:
+                        self.save_checkpoint()
+                    if stop:
+                        break
+                else:   # the epoch ran to its end
+                    if self.batch_in_epoch == 0:
+                        raise ValueError("the loader yielded no batch in a whole epoch; check the dataset and the "
+                                         "sampler (batch_size, drop_last).")
+                    self.epoch, self.batch_in_epoch = self.epoch + 1, 0
+                    for scheduler in self.schedulers.values():
+                        scheduler.step()
+                    continue
+                break
+        bar.close()
+        if interrupt.raised:
+            raise KeyboardInterrupt(f"training interrupted at step {self.step}; checkpoint {self.last_checkpoint}")
+        return self.history
 
-def _any_rank(self: Trainer, flag: bool) -> bool:
-    "True if `flag` is set on any rank (so that all ranks stop at the same step)."
-    if self.world_size == 1:
-        return flag
-    value = torch.tensor([float(flag)], device=self.device)
-    dist.all_reduce(value, op=dist.ReduceOp.MAX)
-    return bool(value.item())
-
-
-Trainer.fit = _fit
+    def _any_rank(self, flag: bool) -> bool:
+        "True if `flag` is set on any rank (so that all ranks stop at the same step)."
+        if self.world_size == 1:
+            return flag
+        value = torch.tensor([float(flag)], device=self.device)
+        dist.all_reduce(value, op=dist.ReduceOp.MAX)
+        return bool(value.item())

@@ -19,8 +19,9 @@ import torch
 from hierspeech_nb.accel import (FastActivation1d, FastAMPBlock1, FastConvModule, FastHierarchicalAdaptiveGenerator,
                                  FastSpeechSRGenerator, optimize_for_inference)
 from hierspeech_nb.config import tiny_config
-from hierspeech_nb.inference import HierSpeechPipeline, tiny_random_mms
+from hierspeech_nb.inference import HierSpeechPipeline
 from hierspeech_nb.models import create_model
+from hierspeech_nb.semantic import tiny_mms
 
 from conftest import DATA_SAMPLES, REPO
 
@@ -49,7 +50,7 @@ def pipelines() -> tuple[HierSpeechPipeline, HierSpeechPipeline]:
     torch.manual_seed(0)
     models = {name: create_model(name, _medium_config(name)).eval()
               for name in ("synthesizer", "ttv", "speechsr48k", "denoiser")}
-    mms = tiny_random_mms(0)
+    mms = tiny_mms(seed=0)
 
     def pipeline(models):
         return HierSpeechPipeline(synthesizer=models["synthesizer"], mms=mms, ttv=models["ttv"],

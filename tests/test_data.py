@@ -23,9 +23,10 @@ from hierspeech_nb.audio import HOP_LENGTH, SAMPLE_RATE, load_audio, mel_spectro
 from hierspeech_nb.blocks import sequence_mask
 from hierspeech_nb.config import tiny_config
 from hierspeech_nb.data import (LengthBucketSampler, SpeechDataset, Utterance, cache_path, collate, make_dataloader,
-                                preprocess, read_filelist, set_loader_epoch, tiny_mms, utterance_features)
+                                preprocess, read_filelist, save_atomic, set_loader_epoch, utterance_features)
 from hierspeech_nb.pitch import F0_FRAMES_PER_FEATURE, f0_to_log
-from hierspeech_nb.semantic import MMS_FEATURE_LAYER, MMSFeatureExtractor, num_mms_frames, wav2vec2_from_state_dict
+from hierspeech_nb.semantic import (MMS_FEATURE_LAYER, MMSFeatureExtractor, num_mms_frames, tiny_mms,
+                                    wav2vec2_from_state_dict)
 from hierspeech_nb.synthesizer import synthesizer_training_forward
 from hierspeech_nb.text import text_to_ids
 
@@ -137,8 +138,11 @@ def test_write_is_atomic(tmp_path, clips, mms, monkeypatch):
     "A crash inside torch.save leaves neither the target nor a temporary file; the next run computes it."
     real_save = torch.save
 
-    def crash(values, path, *args, **kwargs):
-        Path(path).write_bytes(b"half a file")
+    def crash(values, target, *args, **kwargs):        # target: an open file (or a path)
+        if hasattr(target, "write"):
+            target.write(b"half a file")
+        else:
+            Path(target).write_bytes(b"half a file")
         raise KeyboardInterrupt("killed mid-write")
 
     monkeypatch.setattr(torch, "save", crash)
@@ -455,3 +459,21 @@ def test_loader_with_workers_equals_loader_without(cache, clips, data_config):
     resumed = list(plain)
     assert len(resumed) == len(full_epoch) - 1
     assert all(torch.equal(a["w2v"], b["w2v"]) for a, b in zip(resumed, full_epoch[1:]))
+
+
+def test_save_atomic_syncs_the_file_and_then_its_folder(tmp_path, monkeypatch):
+    "The bytes reach the disk before the rename, and the rename itself is flushed (one helper for caches and checkpoints)."
+    import stat
+    import hierspeech_nb.training
+    synced, real_fsync = [], os.fsync
+
+    def recording_fsync(descriptor):
+        synced.append("folder" if stat.S_ISDIR(os.fstat(descriptor).st_mode) else "file")
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    path = save_atomic({"x": torch.arange(3)}, tmp_path / "cache" / "a.pt")
+    assert synced == ["file", "folder"]
+    assert torch.load(path, weights_only=True)["x"].tolist() == [0, 1, 2]
+    assert [p.name for p in path.parent.iterdir()] == ["a.pt"]          # no temporary left behind
+    assert hierspeech_nb.training.save_atomic is save_atomic            # checkpoints use the same function

@@ -195,3 +195,14 @@ def test_fine_tune_init_is_strict(tmp_path):
     torch.save({"model": broken}, tmp_path / "broken.pth")
     with pytest.raises(ValueError, match="missing"):
         synthesizer_trainer(tmp_path / "c", 1, init=tmp_path / "broken.pth")
+
+
+def test_trainer_methods_are_defined_in_class_bodies():
+    "Every Trainer method lives in a class body (no functions attached afterwards), so IDEs and type checkers see it."
+    import inspect
+    classes = {cls.__qualname__ for cls in Trainer.__mro__}
+    for name in ("state", "save_checkpoint", "resume", "train_step", "log_scalars", "evaluate", "fit",
+                 "load_generator_weights", "_check_finite", "_optimizer_step", "_get_writer", "_any_rank"):
+        method = inspect.getattr_static(Trainer, name)
+        owner = method.__qualname__.rsplit(".", 1)[0]
+        assert owner in classes and method.__name__ == name, f"Trainer.{name} is {method.__qualname__}"

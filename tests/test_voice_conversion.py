@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import pytest
 import torch
-from transformers import Wav2Vec2ForPreTraining
 
 from conftest import REPO
 from hierspeech_nb import create_model, load_audio, voice_conversion
-from hierspeech_nb.semantic import MMSFeatureExtractor, load_mms, tiny_mms_config
+from hierspeech_nb.semantic import load_mms, tiny_mms
 
 
 @pytest.fixture(scope="module")
 def models():
     torch.manual_seed(0)
     synthesizer = create_model("synthesizer", "tiny").eval()
-    config = tiny_mms_config(num_hidden_layers=1)
-    config.hidden_size, config.num_conv_pos_embeddings = 1024, 16   # the synthesizer reads 1024-d MMS features
-    mms = MMSFeatureExtractor(Wav2Vec2ForPreTraining(config).wav2vec2, num_layers=1).eval()
+    mms = tiny_mms()                                        # the synthesizer reads 1024-d MMS features
     return synthesizer, mms
 
 
