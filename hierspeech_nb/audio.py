@@ -166,9 +166,10 @@ def mel_filterbank(config: DataConfig | None = None,    # mel settings; None = t
            str(device))
     if key not in _MEL_BANKS:
         f_max = config.mel_fmax if config.mel_fmax is not None else config.sampling_rate / 2
-        _MEL_BANKS[key] = AF.melscale_fbanks(config.filter_length // 2 + 1, float(config.mel_fmin), float(f_max),
-                                             config.n_mel_channels, config.sampling_rate, norm=None,
-                                             mel_scale="htk").to(device)
+        with torch.inference_mode(False):   # a normal tensor even when first asked for inside inference_mode,
+            _MEL_BANKS[key] = AF.melscale_fbanks(   # so that training can use the cached bank afterwards
+                config.filter_length // 2 + 1, float(config.mel_fmin), float(f_max), config.n_mel_channels,
+                config.sampling_rate, norm=None, mel_scale="htk").to(device)
     return _MEL_BANKS[key]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 
 from hierspeech_nb.audio import load_audio
 
@@ -21,3 +22,14 @@ def test_float_wav_with_nan_and_inf_is_refused(tmp_path):
         load_audio(path)
     message = str(error.value)
     assert str(path) in message and "4 NaN/Inf samples of 3200" in message and "re-export" in message
+
+
+def test_mel_filterbank_cached_in_inference_mode_serves_training(monkeypatch):
+    "The cached filterbank is a normal tensor even when first built inside inference_mode, so a loss can use it."
+    import hierspeech_nb.audio as audio
+    monkeypatch.setattr(audio, "_MEL_BANKS", {})
+    with torch.inference_mode():
+        audio.mel_spectrogram(torch.randn(1, 3200))
+    wav = torch.randn(1, 3200, requires_grad=True)
+    audio.mel_spectrogram(wav).sum().backward()
+    assert wav.grad is not None and wav.grad.abs().sum() > 0
