@@ -15,17 +15,17 @@ from tqdm.auto import tqdm
 
 from .audio import as_mono_clip, pad_to_frames
 from .config import DenoiserConfig
+from .synthesizer import DENOISER_PROMPT_MULTIPLE, prompt_with_denoised
 
 logger = logging.getLogger(__name__)
 
 # %% auto 0
 __all__ = ['logger', 'DENSE_DEPTH', 'DENSE_KERNEL', 'INPUT_PLANES', 'CONFORMER_HEADS', 'CONFORMER_KERNEL',
-           'FEED_FORWARD_EXPANSION', 'CONV_EXPANSION', 'CONFORMER_DROPOUT', 'DENOISER_PROMPT_MULTIPLE',
-           'DEFAULT_CHUNK_SECONDS', 'DEFAULT_OVERLAP_SECONDS', 'compressed_stft', 'compressed_istft', 'rms_norm_factor',
-           'DenseBlock', 'DenseEncoder', 'SwapLastAxes', 'FeedForward', 'ConvModule', 'AttentionModule',
-           'ConformerBlock', 'TSConformerBlock', 'LearnableSigmoid', 'MaskDecoder', 'PhaseDecoder', 'MPSENet',
-           'build_denoiser', 'chunk_starts', 'crossfade_weights', 'denoise', 'as_prompt_denoiser',
-           'prompt_with_denoised']
+           'FEED_FORWARD_EXPANSION', 'CONV_EXPANSION', 'CONFORMER_DROPOUT', 'DEFAULT_CHUNK_SECONDS',
+           'DEFAULT_OVERLAP_SECONDS', 'compressed_stft', 'compressed_istft', 'rms_norm_factor', 'DenseBlock',
+           'DenseEncoder', 'SwapLastAxes', 'FeedForward', 'ConvModule', 'AttentionModule', 'ConformerBlock',
+           'TSConformerBlock', 'LearnableSigmoid', 'MaskDecoder', 'PhaseDecoder', 'MPSENet', 'build_denoiser',
+           'chunk_starts', 'crossfade_weights', 'denoise', 'as_prompt_denoiser']
 
 # %% ../nbs/17_denoiser.ipynb
 def compressed_stft(wav: torch.Tensor,           # float [B, N] at 16 kHz
@@ -285,7 +285,6 @@ def build_denoiser(config: DenoiserConfig,  # from hierspeech_nb.config.load_con
     return MPSENet(config)
 
 # %% ../nbs/17_denoiser.ipynb
-DENOISER_PROMPT_MULTIPLE = 1600   # prompts are zero-padded to a multiple of lcm(320, 400) before denoising
 DEFAULT_CHUNK_SECONDS = 10.0      # prompts up to this long go through in one pass, exactly as upstream
 DEFAULT_OVERLAP_SECONDS = 1.0     # longer ones: chunks overlap by this much and are cross-faded
 
@@ -383,14 +382,3 @@ def as_prompt_denoiser(model: MPSENet,  # the loaded denoiser, in eval mode
     options.setdefault("progress", False)
     return functools.partial(denoise, model=model, **options)
 
-
-def prompt_with_denoised(prompt: torch.Tensor,  # float [1, T] at 16 kHz
-                         denoiser,              # callable [1, T'] -> [1, T''], e.g. as_prompt_denoiser(model)
-                         ) -> torch.Tensor:     # float [2, T]: the original and the denoised prompt
-    "Pad to a multiple of 1600, denoise, crop back to T, and stack with the original (official order)."
-    length = prompt.shape[-1]
-    denoised = denoiser(pad_to_frames(prompt, DENOISER_PROMPT_MULTIPLE)).reshape(1, -1)
-    if denoised.shape[-1] < length:
-        raise ValueError(f"prompt_with_denoised: the denoiser returned {denoised.shape[-1]} samples for a "
-                         f"{length}-sample prompt; it must keep the length of its (padded) input.")
-    return torch.cat([prompt, denoised[:, :length].to(prompt.device)])

@@ -27,9 +27,9 @@ logger = logging.getLogger(__name__)
 
 # %% auto 0
 __all__ = ['logger', 'MEL_DECODER_HEADS', 'MEL_DECODER_LAYERS', 'MEL_DECODER_KERNEL', 'MEL_DECODER_DROPOUT', 'MIN_PROMPT_SECONDS',
-           'PROMPT_REPLICATE_SECONDS', 'SILENCE_PEAK', 'SOURCE_PAD_MULTIPLE', 'MelDecoder', 'SynthesizerTrn',
-           'build_synthesizer', 'SynthesizerOutput', 'random_segments', 'slice_segments',
-           'synthesizer_training_forward', 'as_waveform', 'prepare_prompt', 'voice_conversion']
+           'PROMPT_REPLICATE_SECONDS', 'SILENCE_PEAK', 'SOURCE_PAD_MULTIPLE', 'DENOISER_PROMPT_MULTIPLE', 'MelDecoder',
+           'SynthesizerTrn', 'build_synthesizer', 'SynthesizerOutput', 'random_segments', 'slice_segments',
+           'synthesizer_training_forward', 'as_waveform', 'prepare_prompt', 'prompt_with_denoised', 'voice_conversion']
 
 # %% ../nbs/10_synthesizer.ipynb
 MEL_DECODER_HEADS, MEL_DECODER_LAYERS, MEL_DECODER_KERNEL = 2, 2, 5   # fixed by the official SynthesizerTrn
@@ -243,6 +243,7 @@ MIN_PROMPT_SECONDS = 0.5            # shorter prompts are refused: too few frame
 PROMPT_REPLICATE_SECONDS = 3.0      # shorter prompts are repeated up to this length (style prompt replication)
 SILENCE_PEAK = 1e-3                 # a prompt whose peak is below this is treated as silent (-60 dBFS)
 SOURCE_PAD_MULTIPLE = 4 * HOP_LENGTH       # 1280: the official source padding
+DENOISER_PROMPT_MULTIPLE = 1600   # prompts are zero-padded to a multiple of lcm(320, 400) before denoising
 
 
 def as_waveform(audio, name: str) -> torch.Tensor:  # path, or float tensor [T], [1, T], [1, 1, T] at 16 kHz
@@ -267,6 +268,18 @@ def prepare_prompt(prompt: torch.Tensor,   # float [1, T] at 16 kHz
                          "with speech in it.")
     copies = math.ceil(PROMPT_REPLICATE_SECONDS * SAMPLE_RATE / prompt.shape[-1])
     return prompt.repeat(1, copies) if copies > 1 else prompt
+
+
+def prompt_with_denoised(prompt: torch.Tensor,  # float [1, T] at 16 kHz
+                         denoiser,              # callable [1, T'] -> [1, T''], e.g. as_prompt_denoiser(model)
+                         ) -> torch.Tensor:     # float [2, T]: the original and the denoised prompt
+    "Pad to a multiple of 1600, denoise, crop back to T, and stack with the original (official order)."
+    length = prompt.shape[-1]
+    denoised = denoiser(pad_to_frames(prompt, DENOISER_PROMPT_MULTIPLE)).reshape(1, -1)
+    if denoised.shape[-1] < length:
+        raise ValueError(f"prompt_with_denoised: the denoiser returned {denoised.shape[-1]} samples for a "
+                         f"{length}-sample prompt; it must keep the length of its (padded) input.")
+    return torch.cat([prompt, denoised[:, :length].to(prompt)])
 
 # %% ../nbs/10_synthesizer.ipynb
 def voice_conversion(source,                        # path, or float tensor [T] / [1, T] at 16 kHz: what is said
@@ -300,11 +313,7 @@ def voice_conversion(source,                        # path, or float tensor [T] 
     mms.to(device)
     with torch.inference_mode():
         w2v = semantic_features_in_chunks(source_wav.to(device), mms, progress=progress)  # [1, 1024, N1 / 320]
-        prompts = prompt_audio
-        if denoise_ratio > 0:
-            length = prompt_audio.shape[-1]
-            denoised = denoiser(pad_to_frames(prompt_audio, 1600))[..., :length]
-            prompts = torch.cat([prompt_audio, denoised.reshape(1, -1)[..., :length]])
+        prompts = prompt_with_denoised(prompt_audio, denoiser) if denoise_ratio > 0 else prompt_audio   # [P, N]
         prompt_mel = mel_spectrogram(prompts.to(device))                               # [P, 80, T_p]
         generator = None if seed is None else torch.Generator(device).manual_seed(seed)
         lengths = torch.tensor([w2v.shape[-1]], device=device)

@@ -26,7 +26,8 @@ from .flows import BiTFlow, Flip, STYLE_CHANNELS
 from .mas import maximum_path
 from .pitch import F0_FRAMES_PER_FEATURE, clip_low_log_f0
 from .style import STYLE_HIDDEN_CHANNELS, StyleEncoder
-from .synthesizer import as_waveform, prepare_prompt, random_segments, slice_segments
+from .synthesizer import (as_waveform, prepare_prompt, prompt_with_denoised, random_segments,
+                                       slice_segments)
 from .text import (NUM_SYMBOLS, PUNCTUATION, cleaned_text_to_ids, english_cleaners2, intersperse,
                                 symbol_to_id)
 from .models import create_model
@@ -40,13 +41,12 @@ __all__ = ['logger', 'TEXT_HEADS', 'TEXT_LAYERS', 'TEXT_KERNEL_SIZE', 'TEXT_FFN_
            'PITCH_SEGMENT_FRAMES', 'SPLINE_BINS', 'SPLINE_TAIL_BOUND', 'SPLINE_MIN_BIN_SIZE', 'SPLINE_MIN_DERIVATIVE',
            'SEARCH_EPS', 'LOG_FLOW_FLOOR', 'DDS_LAYERS', 'DP_KERNEL_SIZE', 'DP_DROPOUT', 'DP_FLOWS', 'LOG_2PI',
            'LRELU_SLOPE', 'PITCH_CHANNELS', 'PITCH_UPSAMPLE_RATES', 'PITCH_UPSAMPLE_KERNELS', 'PITCH_RESBLOCK_KERNELS',
-           'PITCH_RESBLOCK_DILATIONS', 'PITCH_PRE_KERNEL', 'SENTENCE_PAUSE_SECONDS', 'DENOISER_PAD_MULTIPLE',
-           'FIRST_SPEAKABLE_ID', 'TextEncoding', 'TextEncoder', 'W2VPosteriorEncoder', 'W2VDecoder',
-           'rational_quadratic_spline', 'DDSConv', 'ElementwiseAffine', 'LogFlow', 'ConvFlow',
-           'StochasticDurationPredictor', 'ResBlock1', 'PitchPredictor', 'TextToVec', 'build_ttv',
-           'frame_log_likelihood', 'expand_to_frames', 'TTVOutput', 'ttv_training_forward', 'pitch_target',
-           'ttv_losses', 'ctc_targets', 'TTVTask', 'durations_to_path', 'TTVInference', 'ttv_infer', 'split_sentences',
-           'sentence_ids', 'prompt_mels', 'text_to_speech']
+           'PITCH_RESBLOCK_DILATIONS', 'PITCH_PRE_KERNEL', 'SENTENCE_PAUSE_SECONDS', 'FIRST_SPEAKABLE_ID',
+           'TextEncoding', 'TextEncoder', 'W2VPosteriorEncoder', 'W2VDecoder', 'rational_quadratic_spline', 'DDSConv',
+           'ElementwiseAffine', 'LogFlow', 'ConvFlow', 'StochasticDurationPredictor', 'ResBlock1', 'PitchPredictor',
+           'TextToVec', 'build_ttv', 'frame_log_likelihood', 'expand_to_frames', 'TTVOutput', 'ttv_training_forward',
+           'pitch_target', 'ttv_losses', 'ctc_targets', 'TTVTask', 'durations_to_path', 'TTVInference', 'ttv_infer',
+           'split_sentences', 'sentence_ids', 'prompt_mels', 'text_to_speech']
 
 # %% ../nbs/15_ttv.ipynb
 TEXT_HEADS = 4              # attention heads of the two text transformers
@@ -709,7 +709,6 @@ def ttv_infer(model: TextToVec,
 
 # %% ../nbs/15_ttv.ipynb
 SENTENCE_PAUSE_SECONDS = 0.2     # silence between synthesised sentences
-DENOISER_PAD_MULTIPLE = 1600     # the denoiser's hop (100) and the synthesizer's (320) both divide it
 FIRST_SPEAKABLE_ID = 1 + len(PUNCTUATION)   # ids below are the pad/blank and punctuation (spoken as nothing)
 
 
@@ -747,10 +746,7 @@ def prompt_mels(prompt,                          # path, or float tensor [T] / [
         if denoiser is None:
             raise ValueError("denoise_ratio > 0 needs a `denoiser` callable (e.g. the MP-SENet denoiser); "
                              "pass one, or leave denoise_ratio at 0.")
-        length = prompt_audio.shape[-1]
-        # the denoiser gets whole blocks of 1600 samples; its padding is cropped before the mel (as upstream)
-        denoised = denoiser(pad_to_frames(prompt_audio, DENOISER_PAD_MULTIPLE))
-        prompt_audio = torch.cat([prompt_audio, denoised.reshape(1, -1)[..., :length].to(prompt_audio)])
+        prompt_audio = prompt_with_denoised(prompt_audio, denoiser)           # [2, N], as in voice_conversion
     return mel_spectrogram(prompt_audio.to(device))
 
 
