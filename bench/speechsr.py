@@ -50,7 +50,13 @@ or not at all, and with --keep-freed-memory at 24 kHz, 2 s even the convolutions
 the straightforward path (48 kHz: 5.4x), so no implementation that computes them in float32 with oneDNN reaches 5x
 there on this machine.
 
-Runtime: the defaults took about 8 min on a 2-core CPU shared with other jobs (less on an idle one).
+After the move of the fast path into the appendix (`optimize_for_inference`, issue 17), on an Intel Xeon with 2 cores:
+the defaults gave 48 kHz 4.4x / 9.7x / 10.6x at 2 / 4 / 10 s, 24 kHz 6.7x / 5.1x / 9.9x. The code before the move,
+run on the same machine right before ours (`--models speechsr48k --seconds 4,10 --skip-memory`): 9.40x / 9.19x;
+ours in the same setting: 9.67x / 9.46x. The straightforward path page-faults less on this machine (0.78 s/s at 4 s),
+so every ratio is lower than on the AMD EPYC above; ours is not slower than before.
+
+Runtime: the defaults took about 7 min on an idle 2-core CPU, on a 2-core CPU shared with other jobs.
 
 Both paths load the real released SpeechSR checkpoints (shared/reference/checkpoints, found beside the checkout or
 through HIERSPEECH_SHARED) and run on CPU:

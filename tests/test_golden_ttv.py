@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from hierspeech_nb.accel import optimize_for_inference
 from hierspeech_nb.models import create_model
 from hierspeech_nb.ttv import (PITCH_SEGMENT_FRAMES, frame_log_likelihood, pitch_target, ttv_infer, ttv_losses,
                                ttv_training_forward)
@@ -16,11 +17,15 @@ LOSS_TOLERANCE = dict(rtol=1e-5, atol=0.0)
 EXACT = dict(rtol=0.0, atol=0.0)
 
 
-@pytest.fixture(scope="module")
-def ttv(golden_dir):
+@pytest.fixture(scope="module", params=["plain", "optimized"])
+def ttv(golden_dir, request):
+    "The golden TTV: the lesson modules, or after optimize_for_inference (for the TTV: weight norm folded)."
     model = create_model("ttv", golden_dir / "ttv_tiny_config.json")
     state_dict = torch.load(golden_dir / "ttv_tiny_state_dict.pt", weights_only=True)
     model.load_state_dict(state_dict, strict=True)          # float16 storage, cast into float32 parameters
+    if request.param == "optimized":
+        model = optimize_for_inference(model)
+        assert not any(key.endswith("weight_g") for key in model.state_dict())
     return model.eval()
 
 
