@@ -56,7 +56,7 @@ run on the same machine right before ours (`--models speechsr48k --seconds 4,10 
 ours in the same setting: 9.67x / 9.46x. The straightforward path page-faults less on this machine (0.78 s/s at 4 s),
 so every ratio is lower than on the AMD EPYC above; ours is not slower than before.
 
-Runtime: the defaults took about 7 min on an idle 2-core CPU, on a 2-core CPU shared with other jobs.
+Runtime: the defaults took about 7 min on an idle 2-core CPU (about 8 min on one shared with other jobs).
 
 Both paths load the real released SpeechSR checkpoints (shared/reference/checkpoints, found beside the checkout or
 through HIERSPEECH_SHARED) and run on CPU:
