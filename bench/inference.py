@@ -45,7 +45,6 @@ is 2.30x the official structure end to end at 4 s and 2.42x at 10 s (synthesizer
 from __future__ import annotations
 
 import argparse
-import copy
 import functools
 import os
 import resource
