@@ -162,7 +162,7 @@ def run_train(args: argparse.Namespace) -> int:
 def _speechsr_data(args: argparse.Namespace, config, rank: int, world_size: int):
     "SpeechSR's loader (random crops at the output rate), held-out crops and task: the audio paths are all it needs."
     from hierspeech_nb.data import make_dataloader, read_filelist
-    from hierspeech_nb.speechsr import HighRateClips, SpeechSRTask, collate_clips
+    from hierspeech_nb.speechsr_training import HighRateClips, SpeechSRTask, collate_clips
     rate, segment = config.data.sampling_rate, config.train.segment_size
 
     def clips(filelist: Path, seed: int) -> HighRateClips:

@@ -7,31 +7,23 @@ from __future__ import annotations
 
 import logging
 import math
-from pathlib import Path
 from typing import Sequence
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
-from .audio import SAMPLE_RATE, as_mono_clip, load_audio, mel_spectrogram, resample
+from .audio import SAMPLE_RATE, as_mono_clip, resample
 from .blocks import AMPBlock1, Activation1d, SnakeBeta, weight_norm
 from .config import SpeechSRConfig
-from .discriminators import DiscriminatorConfig, HierSpeechDiscriminator
-from .losses import (discriminator_loss, feature_matching_loss, generator_adversarial_loss, loss_weights,
-                                  mel_loss)
-from .training import Evaluation, GANTask
 
 logger = logging.getLogger(__name__)
 
 # %% auto 0
 __all__ = ['logger', 'INTERPOLATION_MODES', 'PRE_POST_KERNEL_SIZE', 'DEFAULT_CHUNK_SECONDS', 'sr_output_length',
            'interpolate_features', 'SpeechSRGenerator', 'SpeechSR', 'build_speechsr', 'receptive_radius',
-           'interpolation_indices', 'super_resolve', 'speechsr_training_forward', 'HighRateClips', 'collate_clips',
-           'SpeechSRTask']
+           'interpolation_indices', 'super_resolve']
 
 # %% ../nbs/16_speechsr.ipynb
 def sr_output_length(num_samples: int,              # N, samples at `input_rate`
@@ -256,115 +248,3 @@ def super_resolve(wav16k: torch.Tensor,               # float [N], [1, N] or [1,
     logger.info("super-resolved %d samples at %d Hz to %d at %d Hz", x.shape[-1], sample_rate, total,
                 model.output_rate)
     return output[0]                                                          # [1, M]
-
-# %% ../nbs/16_speechsr.ipynb
-def speechsr_training_forward(model: SpeechSR,
-                              audio: torch.Tensor,   # float [B, 1, S] crops at model.output_rate
-                              ) -> tuple[torch.Tensor, torch.Tensor]:  # generated, target: float [B, 1, S] each
-    "One training forward: downsample the crops to 16 kHz, super-resolve them back, return (generated, target)."
-    rate, input_rate = model.output_rate, model.dec.input_rate
-    if audio.dim() != 3 or audio.shape[1] != 1:
-        raise ValueError(f"speechsr_training_forward: audio must be [B, 1, S], got {tuple(audio.shape)}.")
-    if audio.shape[-1] * input_rate % rate:
-        raise ValueError(f"speechsr_training_forward: a crop of {audio.shape[-1]} samples at {rate} Hz is not a "
-                         f"whole number of {input_rate} Hz samples; use a multiple of {rate // math.gcd(rate, input_rate)}.")
-    low = resample(audio, rate, input_rate)                  # [B, 1, S * 16000 / rate] at 16 kHz
-    return model(low), audio
-
-# %% ../nbs/16_speechsr.ipynb
-def _crop_seed(*values: int) -> int:
-    "A 32-bit seed from several integers (nearby tuples give unrelated seeds)."
-    return int(np.random.SeedSequence([int(v) for v in values]).generate_state(1)[0])
-
-
-class HighRateClips(Dataset):
-    "Random crops of `segment` samples from clips loaded at `rate` Hz: SpeechSR's training data."
-
-    def __init__(self, paths: Sequence[str | Path],  # audio files, ideally recorded at `rate` or above
-                 rate: int,                          # Hz, the model's output rate (24000 or 48000)
-                 segment: int,                       # samples per crop at `rate` (train.segment_size)
-                 crops_per_clip: int = 1,            # items per clip and epoch
-                 seed: int = 0):
-        if not paths:
-            raise ValueError("HighRateClips: paths is empty; pass the audio files, e.g. the first column of "
-                             "data_samples/filelist_48k.txt.")
-        if segment < 1 or crops_per_clip < 1:
-            raise ValueError(f"HighRateClips: segment={segment} and crops_per_clip={crops_per_clip} must be >= 1.")
-        self.paths = [Path(p) for p in paths]
-        self.rate, self.segment, self.crops_per_clip, self.seed = rate, segment, crops_per_clip, seed
-        self.clips = [load_audio(p, sr=rate) for p in self.paths]             # each float [1, N_i] at `rate`
-        for path, clip in zip(self.paths, self.clips):
-            if clip.shape[-1] < segment:
-                raise ValueError(f"HighRateClips: {path} has {clip.shape[-1]} samples at {rate} Hz, fewer than "
-                                 f"segment={segment}; remove it from the list or use a shorter segment.")
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        "Select the crops of `epoch` (the trainer calls this)."
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        return len(self.clips) * self.crops_per_clip
-
-    @property
-    def lengths(self) -> list[int]:
-        "Samples per item, for the length-bucketed sampler (`data.make_dataloader`): every crop is `segment` long."
-        return [self.segment] * len(self)
-
-    def __getitem__(self, index: int) -> dict:   # {"audio": float [1, segment]}
-        clip = self.clips[index % len(self.clips)]
-        generator = torch.Generator().manual_seed(_crop_seed(self.seed, self.epoch, index))
-        start = int(torch.randint(0, clip.shape[-1] - self.segment + 1, (1,), generator=generator))
-        return {"audio": clip[:, start:start + self.segment]}
-
-
-def collate_clips(items: list[dict],  # HighRateClips items
-                  ) -> dict:          # {"audio": float [B, 1, segment]}
-    "Stack equally long crops into a batch."
-    if not items:
-        raise ValueError("collate_clips: got an empty list of items; the sampler must not yield empty batches.")
-    return {"audio": torch.stack([item["audio"] for item in items])}
-
-# %% ../nbs/16_speechsr.ipynb
-class SpeechSRTask(GANTask):
-    "Train SpeechSR on the shared trainer: mel L1 at the output rate, MPD + MS-STFT adversarial and feature matching."
-
-    def __init__(self, config: SpeechSRConfig,                       # e.g. load_config("speechsr48k", "tiny")
-                 discriminator: DiscriminatorConfig | None = None):  # None = train.extra["discriminator"]
-        self.config, self.train, self.data = config, config.train, config.data
-        self.discriminator_config = discriminator or DiscriminatorConfig.from_train(config.train)
-        self.c_mel = loss_weights(config.train)["c_mel"]
-
-    def build_generator(self) -> nn.Module:
-        return build_speechsr(self.config)
-
-    def build_discriminator(self) -> nn.Module:
-        return HierSpeechDiscriminator(self.discriminator_config)
-
-    def forward(self, model, batch, generator):
-        return speechsr_training_forward(model, batch["audio"])    # (generated, target), [B, 1, S] each
-
-    def generator_losses(self, output, discriminator):
-        generated, target = output
-        losses = {"mel": mel_loss(generated, target, self.data)}   # log-mel at the output rate
-        total = self.c_mel * losses["mel"]
-        if discriminator is not None:
-            scores = discriminator(target, generated)
-            losses["adversarial"] = generator_adversarial_loss(scores.fake_logits)
-            losses["feature_matching"] = feature_matching_loss(scores.real_features, scores.fake_features)
-            total = total + losses["adversarial"] + losses["feature_matching"]
-        losses["total"] = total
-        return losses
-
-    def discriminator_losses(self, output, discriminator):
-        generated, target = output
-        scores = discriminator(target, generated.detach())
-        return {"total": discriminator_loss(scores.real_logits, scores.fake_logits)}
-
-    def evaluate(self, model, batch, generator):
-        generated, target = speechsr_training_forward(model, batch["audio"])
-        result = Evaluation(sample_rate=self.data.sampling_rate)
-        result.scalars["mel_l1"] = float(mel_loss(generated, target, self.data))
-        result.images["mel/0"] = mel_spectrogram(generated[0, 0].float().cpu(), self.data)
-        result.audio["audio/0"] = generated[0, 0].float().cpu()
-        return result

@@ -11,7 +11,7 @@ from torch.utils.data import DataLoader
 from hierspeech_nb.config import load_config
 from hierspeech_nb.data import LengthBucketSampler
 from hierspeech_nb.discriminators import DiscriminatorConfig
-from hierspeech_nb.speechsr import HighRateClips, SpeechSRTask, collate_clips
+from hierspeech_nb.speechsr_training import HighRateClips, SpeechSRTask, collate_clips
 from hierspeech_nb.training import Trainer, TrainerOptions
 
 ROOT = Path(__file__).resolve().parents[1]
