@@ -110,7 +110,7 @@ def _check_mms(name: str) -> None:
 
 def _mms(name: str, device: torch.device):
     "The feature extractor for preprocessing."
-    from hierspeech_nb.data import tiny_mms
+    from hierspeech_nb.semantic import tiny_mms
     from hierspeech_nb.semantic import load_mms
     if name == TINY:
         return tiny_mms(device=device)

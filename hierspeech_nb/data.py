@@ -26,7 +26,6 @@ from .audio import HOP_LENGTH, SAMPLE_RATE, linear_spectrogram, load_audio, mel_
 from .config import DataConfig
 from .pitch import F0_FRAMES_PER_FEATURE, F0_MAX_TRAINING, F0_METHODS, f0_to_log, get_f0
 from .semantic import MMSFeatureExtractor, num_mms_frames, semantic_features_in_chunks
-from .semantic import tiny_mms  # noqa: F401  (kept importable from here: the CLI uses it)
 from .synthesizer import MIN_PROMPT_SECONDS, SOURCE_PAD_MULTIPLE
 from .text import text_to_ids
 
