@@ -29,7 +29,7 @@ _LAZY: dict[str, str] = {   # public name -> submodule (relative to this package
     **dict.fromkeys(["maximum_path"], "mas"),
     **dict.fromkeys(["NonFiniteLossError", "SynthesizerTask", "Trainer", "TrainerOptions"], "training"),
     **dict.fromkeys(["TextToVec", "TTVTask", "text_to_speech"], "ttv"),
-    **dict.fromkeys(["HighRateClips", "SpeechSR", "SpeechSRTask", "super_resolve"], "speechsr"),
+    **dict.fromkeys(["HighRateClips", "SpeechSR", "SpeechSRTask", "released_speechsr", "super_resolve"], "speechsr"),
     **dict.fromkeys(["as_prompt_denoiser", "denoise"], "denoiser"),
     **dict.fromkeys(["HierSpeechPipeline", "save_wav"], "inference"),
     **dict.fromkeys(["evaluate_batch", "evaluate_pair", "metrics_table"], "evaluation"),
@@ -74,7 +74,7 @@ if TYPE_CHECKING:   # static analysers and IDEs see the eager imports; at run ti
     from .models import create_model, load_checkpoint
     from .pitch import get_f0, normalize_f0
     from .semantic import extract_semantic_features, load_mms
-    from .speechsr import HighRateClips, SpeechSR, SpeechSRTask, super_resolve
+    from .speechsr import HighRateClips, SpeechSR, SpeechSRTask, released_speechsr, super_resolve
     from .synthesizer import SynthesizerTrn, voice_conversion
     from .text import english_cleaners2, text_to_ids
     from .training import NonFiniteLossError, SynthesizerTask, Trainer, TrainerOptions
