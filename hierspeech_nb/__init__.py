@@ -29,7 +29,7 @@ _LAZY: dict[str, str] = {   # public name -> submodule (relative to this package
     **dict.fromkeys(["maximum_path"], "mas"),
     **dict.fromkeys(["NonFiniteLossError", "SynthesizerTask", "Trainer", "TrainerOptions"], "training"),
     **dict.fromkeys(["TextToVec", "TTVTask", "text_to_speech"], "ttv"),
-    **dict.fromkeys(["SpeechSR", "super_resolve"], "speechsr"),
+    **dict.fromkeys(["SpeechSR", "released_speechsr", "super_resolve"], "speechsr"),
     **dict.fromkeys(["HighRateClips", "SpeechSRTask"], "speechsr_training"),
     **dict.fromkeys(["as_prompt_denoiser", "denoise"], "denoiser"),
     **dict.fromkeys(["HierSpeechPipeline", "save_wav"], "inference"),
@@ -75,7 +75,7 @@ if TYPE_CHECKING:   # static analysers and IDEs see the eager imports; at run ti
     from .models import create_model, load_checkpoint
     from .pitch import get_f0, normalize_f0
     from .semantic import extract_semantic_features, load_mms
-    from .speechsr import SpeechSR, super_resolve
+    from .speechsr import SpeechSR, released_speechsr, super_resolve
     from .speechsr_training import HighRateClips, SpeechSRTask
     from .synthesizer import SynthesizerTrn, voice_conversion
     from .text import english_cleaners2, text_to_ids

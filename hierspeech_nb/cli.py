@@ -213,7 +213,8 @@ def _add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--random-weights", action="store_true",
                         help="tiny random models instead of checkpoints: try the pipeline offline (noise, not speech)")
     parser.add_argument("--sr", type=int, default=16_000, choices=sorted(OUTPUT_RATES),
-                        help="output rate; 24000/48000 go through SpeechSR")
+                        help="output rate; 24000/48000 go through SpeechSR (its released weights ship with the package; "
+                             "a G_340000.pth / G_100000.pth under --ckpt-dir takes precedence)")
     parser.add_argument("--denoise-ratio", type=float, default=0.0, help="0..1 style of the denoised prompt")
     parser.add_argument("--scale-norm", default="max", choices=SCALE_NORMS, help="loudness normalisation")
     parser.add_argument("--seed", type=int, help="for the noise draws (default: nondeterministic)")

@@ -36,26 +36,33 @@ OUTPUT_RATES = {16_000: None, 24_000: "speechsr24k", 48_000: "speechsr48k"}  # o
 SCALE_NORMS = ("max", "prompt", "none")
 
 
-def find_checkpoints(ckpt_dir: str | Path,   # folder holding the released files (any sub-folders)
-                     names: list[str],       # model names, keys of RELEASED_CHECKPOINTS
-                     ) -> dict[str, Path]:   # model name -> file
-    "Locate released checkpoint files by name under `ckpt_dir`; one error naming every missing file."
+def find_checkpoints(ckpt_dir: str | Path,            # folder holding the released files (any sub-folders)
+                     names: list[str],                # model names, keys of RELEASED_CHECKPOINTS
+                     bundled: dict | None = None,     # model name -> file to use when ckpt_dir has none
+                     ) -> dict[str, Path]:            # model name -> file
+    "Locate released checkpoint files by name under `ckpt_dir` (else in `bundled`); one error naming every missing file."
     ckpt_dir = Path(ckpt_dir)
     if not ckpt_dir.is_dir():
         raise FileNotFoundError(f"checkpoint folder {ckpt_dir} does not exist; pass the folder you downloaded the "
                                 "released HierSpeech++ files into (or try the pipeline with random weights).")
-    found, missing = {}, []
+    found, missing, fallbacks = {}, [], []
     for name in names:
         file_name = RELEASED_CHECKPOINTS[name]
         direct = ckpt_dir / file_name
         matches = [direct] if direct.is_file() else sorted(ckpt_dir.rglob(file_name))
         if matches:
             found[name] = matches[0]
+        elif bundled and name in bundled and Path(bundled[name]).is_file():
+            found[name] = Path(bundled[name])
+            fallbacks.append(name)
         else:
             missing.append(f"{file_name} ({name})")
     if missing:
         raise FileNotFoundError(f"missing in {ckpt_dir}: {', '.join(missing)}. Download the released files "
                                 "(links in the official HierSpeech++ README) into that folder.")
+    for name in fallbacks:
+        logger.info("%s: no %s in %s, using the released copy that ships with the package: %s", name,
+                    RELEASED_CHECKPOINTS[name], ckpt_dir, found[name])
     return found
 
 # %% ../nbs/18_inference.ipynb
@@ -110,12 +117,14 @@ class HierSpeechPipeline:
                          mms: str | Path = MMS_MODEL_ID,       # MMS hub id or local folder (for "vc")
                          device: str = "cpu",
                          optimize: bool = True):               # optimize_for_inference (appendix A3)
-        "Load the released checkpoints (strict) found by name under `ckpt_dir`."
+        "Load the released checkpoints (strict) found by name under `ckpt_dir`; SpeechSR falls back to the bundled copy."
         for rate in output_rates:
             _check_rate(rate)
         names = ["synthesizer"] + (["ttv"] if "tts" in tasks else []) + (["denoiser"] if denoiser else [])
         names += [OUTPUT_RATES[rate] for rate in output_rates if OUTPUT_RATES[rate]]
-        files = find_checkpoints(ckpt_dir, names)
+        from hierspeech_nb.speechsr import RELEASED_SPEECHSR_DIR, RELEASED_SPEECHSR_FILES   # notebook 16
+        bundled = {name: RELEASED_SPEECHSR_DIR / file for name, file in RELEASED_SPEECHSR_FILES.values()}
+        files = find_checkpoints(ckpt_dir, names, bundled)
         models = {name: load_checkpoint(name, path, device=device, optimize=optimize) for name, path in files.items()}
         return cls(synthesizer=models["synthesizer"], ttv=models.get("ttv"), denoiser=models.get("denoiser"),
                    mms=load_mms(mms, device=device) if "vc" in tasks else None,

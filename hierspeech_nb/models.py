@@ -24,8 +24,8 @@ CHECKPOINT_CONTAINER_KEYS = ("model", "generator")   # SpeechSR files: "model"; 
 MAX_LISTED_KEYS = 5                                  # how many keys of each kind an error message lists
 
 # %% auto 0
-__all__ = ['logger', 'CHECKPOINT_CONTAINER_KEYS', 'MAX_LISTED_KEYS', 'MODEL_BUILDERS', 'create_model', 'read_state_dict',
-           'check_state_dict', 'load_checkpoint']
+__all__ = ['logger', 'CHECKPOINT_CONTAINER_KEYS', 'MAX_LISTED_KEYS', 'MODEL_BUILDERS', 'OPTIMIZER', 'create_model',
+           'read_state_dict', 'check_state_dict', 'load_checkpoint']
 
 # %% ../nbs/10b_models.ipynb
 # Model name -> (module, function(config) -> nn.Module). Each later notebook defines its builder; the import is
@@ -37,6 +37,7 @@ MODEL_BUILDERS = {
     "speechsr48k": ("hierspeech_nb.speechsr", "build_speechsr"),
     "denoiser": ("hierspeech_nb.denoiser", "build_denoiser"),
 }
+OPTIMIZER = ("hierspeech_nb.accel", "optimize_for_inference")   # load_checkpoint(optimize=True): appendix A3
 
 
 def _builder(name: str):

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 import math
+from importlib.resources import files
+from pathlib import Path
 from typing import Sequence
 
 import torch
@@ -17,13 +19,15 @@ from tqdm.auto import tqdm
 from .audio import SAMPLE_RATE, as_mono_clip, resample
 from .blocks import AMPBlock1, Activation1d, SnakeBeta, weight_norm
 from .config import SpeechSRConfig
+from .models import load_checkpoint
 
 logger = logging.getLogger(__name__)
 
 # %% auto 0
-__all__ = ['logger', 'INTERPOLATION_MODES', 'PRE_POST_KERNEL_SIZE', 'DEFAULT_CHUNK_SECONDS', 'sr_output_length',
-           'interpolate_features', 'SpeechSRGenerator', 'SpeechSR', 'build_speechsr', 'receptive_radius',
-           'interpolation_indices', 'super_resolve']
+__all__ = ['logger', 'INTERPOLATION_MODES', 'PRE_POST_KERNEL_SIZE', 'RELEASED_SPEECHSR_DIR', 'RELEASED_SPEECHSR_FILES',
+           'DEFAULT_CHUNK_SECONDS', 'sr_output_length', 'interpolate_features', 'SpeechSRGenerator', 'SpeechSR',
+           'build_speechsr', 'released_speechsr_path', 'released_speechsr', 'receptive_radius', 'interpolation_indices',
+           'super_resolve']
 
 # %% ../nbs/16_speechsr.ipynb
 def sr_output_length(num_samples: int,              # N, samples at `input_rate`
@@ -133,6 +137,33 @@ def build_speechsr(config: SpeechSRConfig,           # e.g. load_config("speechs
                          "stages; SpeechSR has exactly one (the factor comes from data.sampling_rate / 16000).")
     return SpeechSR(config.data.sampling_rate, model.upsample_initial_channel, model.resblock_kernel_sizes,
                     model.resblock_dilation_sizes, interpolation_mode)
+
+# %% ../nbs/16_speechsr.ipynb
+RELEASED_SPEECHSR_DIR = Path(str(files("hierspeech_nb"))) / "released"   # the released files, inside the package
+RELEASED_SPEECHSR_FILES = {24_000: ("speechsr24k", "speechsr24k/G_340000.pth"),   # output rate -> (model name,
+                           48_000: ("speechsr48k", "speechsr48k/G_100000.pth")}   #   file under RELEASED_SPEECHSR_DIR)
+
+
+def released_speechsr_path(output_rate: int,  # Hz: 24_000 or 48_000
+                           ) -> Path:         # the bundled checkpoint file
+    "The released SpeechSR file for `output_rate` that ships with the package."
+    if output_rate not in RELEASED_SPEECHSR_FILES:
+        raise ValueError(f"released_speechsr: output_rate={output_rate!r} has no released SpeechSR; choose one of "
+                         f"{sorted(RELEASED_SPEECHSR_FILES)} (16 kHz audio needs no super-resolution).")
+    path = RELEASED_SPEECHSR_DIR / RELEASED_SPEECHSR_FILES[output_rate][1]
+    if not path.is_file():
+        raise FileNotFoundError(f"released_speechsr: {path} is missing from the installed package; reinstall "
+                                "hierspeech-nb (the files are package data) or load a copy with load_checkpoint.")
+    return path
+
+
+def released_speechsr(output_rate: int = 48_000,              # Hz: 24_000 or 48_000
+                      device: torch.device | str = "cpu",
+                      optimize: bool = True,                  # optimize_for_inference (appendix A3); False = plain
+                      ) -> SpeechSR:                          # strictly loaded, in eval mode
+    "The released SpeechSR weights that ship with the package, loaded strictly: real 24/48 kHz audio, offline."
+    path = released_speechsr_path(output_rate)
+    return load_checkpoint(RELEASED_SPEECHSR_FILES[output_rate][0], path, optimize=optimize, device=device)
 
 # %% ../nbs/16_speechsr.ipynb
 def _activation_radius(activation: Activation1d) -> int:

@@ -1,15 +1,19 @@
 """`hierspeech-nb tts` and `hierspeech-nb vc` with tiny random weights (`--random-weights`): the written wav has the
-asked rate, a plausible length and finite samples; bad input gets one line naming the problem and exit code 2."""
+asked rate, a plausible length and finite samples; bad input gets one line naming the problem and exit code 2.
+A checkpoint folder without SpeechSR falls back to the released SpeechSR files that ship with the package."""
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 
 from conftest import REPO
 from hierspeech_nb.cli import EXIT_BAD_INPUT, main
@@ -80,11 +84,60 @@ def test_bad_input(args, message, caplog, tmp_path, monkeypatch):
 
 
 def test_missing_checkpoint_names_each_file(caplog, tmp_path):
+    "Every missing file is named, except SpeechSR's: the package ships it, so `--sr 48000` needs no G_100000.pth."
     args = ["tts", "--text", "hi", "--prompt", str(PROMPT), "--out", str(tmp_path / "o.wav"), "--ckpt-dir",
             str(tmp_path), "--sr", "48000"]
     assert main(args) == EXIT_BAD_INPUT
-    for name in ("hierspeechpp_v1.1_ckpt.pth", "ttv_lt960_ckpt.pth", "G_100000.pth"):
-        assert name in caplog.text, caplog.text
+    (error,) = [record.getMessage() for record in caplog.records if record.levelno == logging.ERROR]
+    for name in ("hierspeechpp_v1.1_ckpt.pth (synthesizer)", "ttv_lt960_ckpt.pth (ttv)"):
+        assert name in error, error
+    assert "G_100000.pth" not in error and "speechsr" not in error, error
+
+
+def _pipeline_from_folder(folder, monkeypatch, output_rates):
+    """from_checkpoints on `folder`, with tiny stand-ins for the synthesizer and TTV (their released files are
+    large and not here); returns the pipeline and the file each model was loaded from."""
+    import hierspeech_nb.inference as inference
+    from hierspeech_nb.models import create_model, load_checkpoint
+    for name in ("synthesizer", "ttv"):
+        (folder / inference.RELEASED_CHECKPOINTS[name]).touch()
+    loaded = {}
+
+    def load(name, path, **kwargs):
+        loaded[name] = Path(path)
+        return load_checkpoint(name, path, **kwargs) if name.startswith("speechsr") else create_model(name, "tiny")
+
+    monkeypatch.setattr(inference, "load_checkpoint", load)
+    return inference.HierSpeechPipeline.from_checkpoints(folder, tasks=("tts",), output_rates=output_rates,
+                                                         optimize=False), loaded
+
+
+def test_pipeline_uses_the_bundled_speechsr(caplog, tmp_path, monkeypatch):
+    "A checkpoint folder without SpeechSR: the pipeline loads the copies in the package and says so in the log."
+    from hierspeech_nb.speechsr import RELEASED_SPEECHSR_DIR, released_speechsr
+    with caplog.at_level(logging.INFO, logger="hierspeech_nb.inference"):
+        pipeline, loaded = _pipeline_from_folder(tmp_path, monkeypatch, (16_000, 24_000, 48_000))
+    assert loaded["speechsr24k"] == RELEASED_SPEECHSR_DIR / "speechsr24k" / "G_340000.pth"
+    assert loaded["speechsr48k"] == RELEASED_SPEECHSR_DIR / "speechsr48k" / "G_100000.pth"
+    assert loaded["synthesizer"].parent == tmp_path
+    notes = [record.getMessage() for record in caplog.records if "ships with the package" in record.getMessage()]
+    assert len(notes) == 2 and all("G_" in note and str(tmp_path) in note for note in notes), caplog.text
+    x = torch.randn(1, 1, 800, generator=torch.Generator().manual_seed(0)) * 0.1
+    with torch.inference_mode():
+        for rate in (24_000, 48_000):
+            assert torch.equal(pipeline.speechsr[rate](x), released_speechsr(rate, optimize=False)(x)), rate
+
+
+def test_pipeline_prefers_speechsr_in_the_folder(caplog, tmp_path, monkeypatch):
+    "A G_100000.pth in the checkpoint folder wins over the bundled copy, and nothing is said about the package."
+    from hierspeech_nb.speechsr import released_speechsr_path
+    (tmp_path / "speechsr48k").mkdir()
+    own = tmp_path / "speechsr48k" / "G_100000.pth"
+    shutil.copy(released_speechsr_path(48_000), own)
+    with caplog.at_level(logging.INFO, logger="hierspeech_nb.inference"):
+        pipeline, loaded = _pipeline_from_folder(tmp_path, monkeypatch, (48_000,))
+    assert loaded["speechsr48k"] == own and set(pipeline.speechsr) == {48_000}
+    assert "ships with the package" not in caplog.text
 
 
 def test_bad_input_exit_code_from_the_shell(tmp_path):
