@@ -9,7 +9,6 @@ import functools
 import logging
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
