@@ -1,7 +1,10 @@
 """Front-end benchmark: seconds of compute per second of audio, and peak memory, for each front-end stage.
 
-Run from the repository root:  python bench/frontend.py [--repeats 5] [--threads N] [--skip-full]
-Prints a markdown table; asserts nothing about time (DESIGN.md, Benchmarks)."""
+Run from the repository root:  python bench/frontend.py [--repeats 5] [--threads N] [--skip-full] [--quick]
+Two tables: every stage on the same audio (loading, mel, the three F0 trackers, MMS with all 24 layers as the
+official wrapper runs it vs the first 7 as notebook 03 does), then the F0 trackers of notebook 04 on every
+16 kHz clip of data_samples/. `--quick` (under a minute): no full-size MMS, 2 repeats, 3 clips, no memory column.
+Prints markdown tables; asserts nothing about time (DESIGN.md, Benchmarks)."""
 from __future__ import annotations
 
 import argparse
@@ -57,7 +60,9 @@ def stage_mms(seconds, size, num_layers):
                                         wav2vec2_hidden_state)
     from transformers import Wav2Vec2ForPreTraining
     torch.manual_seed(0)
-    config = mms_300m_config() if size == "full" else tiny_mms_config()
+    # "tiny-deep": tiny width with the real depth of 24 layers, where per-layer overhead dominates
+    config = {"full": mms_300m_config, "tiny": tiny_mms_config,
+              "tiny-deep": lambda: tiny_mms_config(num_hidden_layers=24)}[size]()
     model = Wav2Vec2ForPreTraining(config).eval()
     wav = _audio(seconds)
     if num_layers == "all":  # the official wrapper: every layer, every hidden state kept, read index 7
@@ -80,13 +85,42 @@ def _load_clip_seconds() -> float:
     return sf.info(str(_clip_48k())).duration
 
 
+def f0_tracker_table(num_clips: int | None, repeats: int) -> str:
+    "Seconds per clip of each F0 tracker on the 16 kHz clips of data_samples/ (padded the official way)."
+    import warnings
+    from hierspeech_nb.audio import SAMPLE_RATE, load_audio, pad_to_frames
+    from hierspeech_nb.pitch import F0_METHODS, get_f0
+    lines = (REPO / "data_samples" / "filelist.txt").read_text().splitlines()
+    paths = [REPO / line.split("|")[0] for line in lines if line.strip()][:num_clips]
+    rows, totals, audio_seconds = [], dict.fromkeys(F0_METHODS, 0.0), 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # pYAAPT's numpy warnings on silent frames
+        for path in paths:
+            wav = pad_to_frames(load_audio(path))
+            seconds = wav.shape[-1] / SAMPLE_RATE
+            audio_seconds += seconds
+            times = {method: median_seconds(functools.partial(get_f0, wav, method=method, progress=False),
+                                            repeats=repeats) for method in F0_METHODS}
+            for method in F0_METHODS:
+                totals[method] += times[method]
+            rows.append([path.stem, f"{seconds:.2f}"] + [f"{times[m]:.3f}" for m in F0_METHODS]
+                        + [f"{times['yaapt'] / times[m]:.1f}x" for m in F0_METHODS if m != "yaapt"])
+    rows.append([f"**all {len(paths)} clips**", f"{audio_seconds:.2f}"] + [f"{totals[m]:.3f}" for m in F0_METHODS]
+                + [f"{totals['yaapt'] / totals[m]:.1f}x" for m in F0_METHODS if m != "yaapt"])
+    others = [m for m in F0_METHODS if m != "yaapt"]
+    return table(["clip", "audio (s)"] + [f"{m} (s)" for m in F0_METHODS] + [f"YAAPT / {m}" for m in others], rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="audio length per run (s)")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per stage (median reported)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     parser.add_argument("--skip-full", action="store_true", help="skip the full-size (315 M) random MMS")
+    parser.add_argument("--quick", action="store_true", help="under a minute: --skip-full, 2 repeats, 3 F0 clips, no memory")
     args = parser.parse_args()
+    if args.quick:
+        args.skip_full, args.repeats = True, 2
     if args.threads:
         torch.set_num_threads(args.threads)
     from hierspeech_nb.pitch import F0_METHODS
@@ -95,7 +129,11 @@ def main() -> None:
               ("log-mel spectrogram", stage_mel, args.seconds)]
     stages += [(f"F0 {method}" + (" (official)" if method == "yaapt" else ""),
                 functools.partial(stage_f0, method=method), args.seconds) for method in F0_METHODS]
-    stages += [("MMS tiny, 7 layers", functools.partial(stage_mms, size="tiny", num_layers=7), args.seconds)]
+    stages += [("MMS tiny, 7 layers", functools.partial(stage_mms, size="tiny", num_layers=7), args.seconds),
+               ("MMS tiny width, 24 layers, all 24 (official)",
+                functools.partial(stage_mms, size="tiny-deep", num_layers="all"), args.seconds),
+               ("MMS tiny width, 24 layers, first 7 (ours)",
+                functools.partial(stage_mms, size="tiny-deep", num_layers=7), args.seconds)]
     if not args.skip_full:
         stages += [("MMS full-size (random 315 M), all 24 layers (official)",
                     functools.partial(stage_mms, size="full", num_layers="all"), args.seconds),
@@ -105,13 +143,17 @@ def main() -> None:
     for name, setup, seconds in stages:
         run = setup(seconds)
         median = median_seconds(run, repeats=args.repeats)
-        resident, peak = peak_memory_mb(functools.partial(setup, seconds))
-        rows.append([name, f"{seconds:.2f}", f"{median * 1000:.1f}", f"{median / seconds:.4f}",
-                     f"{resident:.0f}", f"{peak:.0f}"])
+        memory = ["-", "-"]   # --quick: a fresh process per stage costs more than the timings
+        if not args.quick:
+            memory = [f"{mb:.0f}" for mb in peak_memory_mb(functools.partial(setup, seconds))]
+        rows.append([name, f"{seconds:.2f}", f"{median * 1000:.1f}", f"{median / seconds:.4f}"] + memory)
         print(f"done: {name}", file=sys.stderr)
+    table_f0 = f0_tracker_table(3 if args.quick else None, 1 if args.quick else args.repeats)
     print(f"Machine: {machine()}\n")
     print(table(["stage", "audio (s)", "median (ms)", "compute s / audio s", "RSS after setup (MB)",
                  "peak added by one run (MB)"], rows))
+    print("\nF0 trackers on the 16 kHz clips of data_samples/ (notebook 04), median seconds per clip:\n")
+    print(table_f0)
 
 
 if __name__ == "__main__":
