@@ -219,17 +219,23 @@ def synthesizer_training_forward(model: SynthesizerTrn,
     if model.cfg and uncond_ratio > 0:
         style = style_dropout(style, model.emb(1), uncond_ratio, generator)
     g = style.unsqueeze(-1)
-    acoustic = model.enc_q(linear, audio, mask, g=g, generator=generator)     # q(z_a | x)
-    semantic = model.enc_p(w2v, log_f0, mask, g=g, generator=generator)       # q(z_sr | w2v, F0)
+    # $q_{\phi_a}(z_a \mid x) = \mathcal N(\mu_q, \sigma_q)$
+    acoustic = model.enc_q(linear, audio, mask, g=g, generator=generator)
+    # $q_{\phi_{sr}}(z_{sr} \mid x_{w2v}, F_0) = \mathcal N(\mu_{sr}, \sigma_{sr})$
+    semantic = model.enc_p(w2v, log_f0, mask, g=g, generator=generator)
+    # $\mathcal N(\mu_p, \sigma_p)$ from the perturbed features $\tilde x_{w2v}$
     prior = model.enc_p_l(w2v if w2v_prior is None else w2v_prior, log_f0, mask, g=g, generator=generator)
+    # $\mathrm{KL}_a, \mathrm{KL}_a^{rev}$ through $f_a$ = flow, prior side $\mathcal N(\mu_{sr}, \sigma_{sr})$
     kl_a, kl_a_reverse = bidirectional_kl(model.flow, acoustic.z, acoustic.mean, acoustic.log_std,
                                           semantic.mean, semantic.log_std, mask, g, generator=generator)
+    # $\mathrm{KL}_{sr}, \mathrm{KL}_{sr}^{rev}$ through $f_{sr}$ = flow_l, prior side $\mathcal N(\mu_p, \sigma_p)$
     kl_s, kl_s_reverse = bidirectional_kl(model.flow_l, semantic.z, semantic.mean, semantic.log_std,
                                           prior.mean, prior.log_std, mask, g, generator=generator)
     prosody_size = model.mel_decoder.proj.out_channels
-    prosody = model.mel_decoder(semantic.z, mask, g)                           # [B, prosody_size, T]
+    prosody = model.mel_decoder(semantic.z, mask, g)                           # [B, prosody_size, T] vs psi(x)_{1:20}
     starts = random_segments(lengths, segment_frames, generator)
     z_segment = slice_segments(acoustic.z, starts, segment_frames)            # [B, inter, S/320]
+    # $(e, \hat p) = \mathrm{sn}(z_a^s; g)$, then $\hat x^s = \mathrm{dec}(z_a^s, e; g)$ below
     source, f0_prediction = model.sn(z_segment, g)
     return SynthesizerOutput(
         audio=model.dec(z_segment, source, g=g),
