@@ -257,7 +257,8 @@ def _prompt() -> torch.Tensor:
 def tts_child(threads: int, repeats: int) -> dict:
     "In a fresh process: TTV and synthesizer seconds (medians), output seconds, peak MB of one whole run."
     from hierspeech_nb.pitch import clip_low_log_f0
-    from hierspeech_nb.ttv import prompt_mels, sentence_ids, ttv_infer
+    from hierspeech_nb.ttv import ttv_infer
+    from hierspeech_nb.ttv_training import prompt_mels, sentence_ids
     _set_threads(threads)
     ttv, synthesizer = build_tts_models()
     prompt = _prompt()
@@ -366,7 +367,8 @@ def build_pipeline(task: str):
 
 def _tts_length_scale(pipeline, prompt: torch.Tensor, seconds: float) -> float:
     "length_scale that makes the random-weight TTV say TTS_SENTENCE in about `seconds`."
-    from hierspeech_nb.ttv import prompt_mels, sentence_ids, ttv_infer
+    from hierspeech_nb.ttv import ttv_infer
+    from hierspeech_nb.ttv_training import prompt_mels, sentence_ids
     ids = sentence_ids(TTS_SENTENCE)[None]
     mel, scale = prompt_mels(prompt), 1.0
 

@@ -28,7 +28,8 @@ _LAZY: dict[str, str] = {   # public name -> submodule (relative to this package
                      "read_filelist"], "data"),
     **dict.fromkeys(["maximum_path"], "mas"),
     **dict.fromkeys(["NonFiniteLossError", "SynthesizerTask", "Trainer", "TrainerOptions"], "training"),
-    **dict.fromkeys(["TextToVec", "TTVTask", "text_to_speech"], "ttv"),
+    **dict.fromkeys(["TextToVec"], "ttv"),
+    **dict.fromkeys(["TTVTask", "text_to_speech"], "ttv_training"),
     **dict.fromkeys(["SpeechSR", "released_speechsr", "super_resolve"], "speechsr"),
     **dict.fromkeys(["HighRateClips", "SpeechSRTask"], "speechsr_training"),
     **dict.fromkeys(["as_prompt_denoiser", "denoise"], "denoiser"),
@@ -80,5 +81,6 @@ if TYPE_CHECKING:   # static analysers and IDEs see the eager imports; at run ti
     from .synthesizer import SynthesizerTrn, voice_conversion
     from .text import english_cleaners2, text_to_ids
     from .training import NonFiniteLossError, SynthesizerTask, Trainer, TrainerOptions
-    from .ttv import TextToVec, TTVTask, text_to_speech
+    from .ttv import TextToVec
+    from .ttv_training import TTVTask, text_to_speech
     from .accel import optimize_for_inference

@@ -125,7 +125,7 @@ def run_train(args: argparse.Namespace) -> int:
     import torch.distributed as dist
     from hierspeech_nb.data import SpeechDataset, collate, make_dataloader, preprocess
     from hierspeech_nb.training import SynthesizerTask, setup_distributed
-    from hierspeech_nb.ttv import TTVTask
+    from hierspeech_nb.ttv_training import TTVTask
     _check_train_arguments(args)
     config = _train_config(args)
     if args.model not in SPEECHSR:

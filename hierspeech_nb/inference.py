@@ -183,7 +183,7 @@ class HierSpeechPipeline:
         "Zero-shot text-to-speech in the voice of `prompt`."
         if self.ttv is None:
             raise ValueError("this pipeline has no TTV model; load it with tasks=('tts', ...).")
-        from hierspeech_nb.ttv import text_to_speech
+        from hierspeech_nb.ttv_training import text_to_speech
         audio = text_to_speech(text, prompt, self.ttv, self.synthesizer, noise_scale_ttv=noise_scale_ttv,
                                noise_scale_vc=noise_scale_vc, noise_scale_w=noise_scale_w, length_scale=length_scale,
                                denoise_ratio=denoise_ratio, denoiser=self._denoiser(denoise_ratio), seed=seed,

@@ -9,7 +9,7 @@ import torch
 from conftest import REPO
 from hierspeech_nb.audio import HOP_LENGTH, SAMPLE_RATE, load_audio
 from hierspeech_nb.models import create_model
-from hierspeech_nb.ttv import SENTENCE_PAUSE_SECONDS, sentence_ids, split_sentences, text_to_speech
+from hierspeech_nb.ttv_training import SENTENCE_PAUSE_SECONDS, sentence_ids, split_sentences, text_to_speech
 
 SENTENCE = "He was not an ill disposed young man."
 

@@ -18,7 +18,8 @@ from hierspeech_nb.config import tiny_config
 from hierspeech_nb.data import STREAM_RATES, LengthBucketSampler, collate
 from hierspeech_nb.text import NUM_SYMBOLS, intersperse
 from hierspeech_nb.training import Trainer, TrainerOptions
-from hierspeech_nb.ttv import PITCH_SEGMENT_FRAMES, TTVTask, ctc_targets
+from hierspeech_nb.ttv import PITCH_SEGMENT_FRAMES
+from hierspeech_nb.ttv_training import TTVTask, ctc_targets
 from test_training import assert_same_weights   # the training issue's helper
 
 COMMAND = Path(sys.executable).parent / "hierspeech-nb"
