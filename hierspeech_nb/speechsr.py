@@ -200,7 +200,7 @@ def interpolation_indices(input_length: int,      # N, source samples of the who
     if mode == "nearest":
         index0 = torch.floor(position * scale).long().clamp(max=input_length - 1)
         return index0, index0, torch.zeros_like(position)
-    # s_i = scale * (i + 1/2) - 1/2 with a single rounding (fused multiply-add), clamped at 0
+    # s_i = scale * (i + 1/2) - 1/2, rounded once to float32 as PyTorch does (appendix A4), clamped at 0
     source = (scale.double() * (position + 0.5).double() - 0.5).float().clamp(min=0.0)
     index0 = source.floor().long().clamp(max=input_length - 1)
     weight1 = (source - index0.float()).clamp(0.0, 1.0)
