@@ -18,20 +18,20 @@ from tqdm.auto import tqdm
 
 from .audio import HOP_LENGTH, MEL_LOG_FLOOR, N_FFT, SAMPLE_RATE, WIN_LENGTH
 from .audio import as_mono_clip, load_audio, mel_filterbank, mel_spectrogram, resample
-from .pitch import F0_HOP_MS, F0_MIN, get_f0
+from .pitch import F0_HOP_MS, F0_MIN, _import_pyworld, get_f0
 
 logger = logging.getLogger(__name__)
 
 # %% auto 0
 __all__ = ['logger', 'EVAL_INSTALL_HINT', 'MIN_DURATION_S', 'SILENCE_PEAK', 'GRIFFIN_LIM_ITERATIONS', 'GRIFFIN_LIM_MOMENTUM',
            'MCEP_ORDER', 'MCEP_ALPHA', 'WORLD_FRAME_PERIOD_MS', 'MCD_DB_SCALE', 'ALIGN_MODES', 'LENGTH_TOLERANCE',
-           'CENTS_PER_OCTAVE', 'PESQ_RANGE', 'PARTIALS_PER_SECOND', 'PARTIAL_MIN_COVERAGE', 'DNSMOS_P808_N_FFT',
-           'DNSMOS_P808_HOP', 'DNSMOS_P808_MELS', 'DNSMOS_DB_RANGE', 'DNSMOS_DB_OFFSET', 'METRICS', 'ALIGNED_METRICS',
-           'as_clip', 'add_noise', 'low_pass', 'griffin_lim_vocoder', 'warp_frequency', 'mel_cepstrum_from_envelope',
-           'mel_cepstrum', 'dtw_path', 'frame_alignment', 'mel_cepstral_distortion', 'f0_metrics', 'pesq_score',
-           'stoi_score', 'slaney_mel_filterbank', 'power_mel_spectrogram', 'load_speaker_encoder', 'speaker_embedding',
-           'speaker_similarity', 'dnsmos', 'normalize_transcript', 'transcribe', 'word_error_rate', 'evaluate_pair',
-           'evaluate_batch', 'metrics_table']
+           'CENTS_PER_OCTAVE', 'PESQ_RANGE', 'PARTIALS_PER_SECOND', 'PARTIAL_MIN_COVERAGE', 'SPEAKER_ENCODER_THREADS',
+           'DNSMOS_P808_N_FFT', 'DNSMOS_P808_HOP', 'DNSMOS_P808_MELS', 'DNSMOS_DB_RANGE', 'DNSMOS_DB_OFFSET', 'METRICS',
+           'ALIGNED_METRICS', 'as_clip', 'add_noise', 'low_pass', 'griffin_lim_vocoder', 'warp_frequency',
+           'mel_cepstrum_from_envelope', 'mel_cepstrum', 'dtw_path', 'frame_alignment', 'mel_cepstral_distortion',
+           'f0_metrics', 'pesq_score', 'stoi_score', 'slaney_mel_filterbank', 'power_mel_spectrogram',
+           'load_speaker_encoder', 'speaker_embedding', 'speaker_similarity', 'dnsmos', 'normalize_transcript',
+           'transcribe', 'word_error_rate', 'evaluate_pair', 'evaluate_batch', 'metrics_table']
 
 # %% ../nbs/19_evaluation.ipynb
 EVAL_INSTALL_HINT = 'pip install "hierspeech-nb[eval]"'
@@ -129,14 +129,6 @@ def mel_cepstrum_from_envelope(envelope: np.ndarray,       # float [T, K] power 
     return resampled @ cosines / num_bins
 
 # %% ../nbs/19_evaluation.ipynb
-def _import_pyworld():
-    "pyworld (a core dependency) imports pkg_resources, which warns; silence only that warning."
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
-        import pyworld
-    return pyworld
-
-
 def mel_cepstrum(audio: str | Path | torch.Tensor | np.ndarray,  # one clip (see as_clip)
                  sr: int = SAMPLE_RATE,   # Hz of a tensor input
                  order: int = MCEP_ORDER,
@@ -335,6 +327,7 @@ def power_mel_spectrogram(wav: np.ndarray,  # float [N], 16 kHz
 _SPEAKER_ENCODERS: dict = {}   # device -> resemblyzer.VoiceEncoder, loaded once
 PARTIALS_PER_SECOND = 1.3      # Resemblyzer's default window rate (1.6 s windows, ~0.77 s apart)
 PARTIAL_MIN_COVERAGE = 0.75    # keep a last, shorter window if it is at least 75 % full
+SPEAKER_ENCODER_THREADS = 1    # the small LSTM runs fastest on one CPU thread (bench/evaluation.py)
 
 
 def load_speaker_encoder(device: torch.device | str = "cpu"):  # -> resemblyzer.VoiceEncoder in eval mode
@@ -365,10 +358,15 @@ def speaker_embedding(audio: str | Path | torch.Tensor | np.ndarray,  # one clip
     wav = np.pad(wav, (0, max(0, wav_slices[-1].stop - wav.size)))
     hop = int(hparams.sampling_rate * hparams.mel_window_step / 1000)         # 160 samples = 10 ms
     n_fft = int(hparams.sampling_rate * hparams.mel_window_length / 1000)     # 400 samples = 25 ms
-    mel = power_mel_spectrogram(wav, n_fft, hop, hparams.mel_n_channels).T.astype(np.float32)  # [frames, 40]
-    windows = torch.from_numpy(np.stack([mel[s] for s in mel_slices]))        # [num_windows, 160, 40]
-    with torch.inference_mode():
-        partial = encoder(windows.to(encoder.device)).cpu().numpy()           # [num_windows, 256], unit rows
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(SPEAKER_ENCODER_THREADS)
+    try:
+        mel = power_mel_spectrogram(wav, n_fft, hop, hparams.mel_n_channels).T.astype(np.float32)  # [frames, 40]
+        windows = torch.from_numpy(np.stack([mel[s] for s in mel_slices]))        # [num_windows, 160, 40]
+        with torch.inference_mode():
+            partial = encoder(windows.to(encoder.device)).cpu().numpy()           # [num_windows, 256], unit rows
+    finally:
+        torch.set_num_threads(previous_threads)
     mean = partial.mean(axis=0)
     return mean / np.linalg.norm(mean)
 
@@ -499,24 +497,20 @@ def evaluate_pair(reference: str | Path | torch.Tensor | np.ndarray,  # referenc
     run, skipped = _metrics_to_run(metrics, aligned, transcript)
     if skipped:
         logger.info("evaluate_pair skips %s", skipped)
+    scorers = {  # metric -> the columns it adds
+        "mcd": lambda: {"mcd_db": mel_cepstral_distortion(reference, estimate)},
+        "f0": lambda: f0_metrics(reference, estimate, method=f0_method),
+        "pesq": lambda: {"pesq_wb": pesq_score(reference, estimate)},
+        "stoi": lambda: {"stoi": stoi_score(reference, estimate)},
+        "speaker_similarity": lambda: {"speaker_similarity": speaker_similarity(reference, estimate, device=device)},
+        "dnsmos": lambda: dnsmos(estimate),
+        "wer": lambda: {"hypothesis": (hypothesis := transcribe(estimate)),
+                        "wer": word_error_rate(transcript, hypothesis)},
+    }
     scores: dict = {}
-    if "mcd" in run:
-        scores["mcd_db"] = mel_cepstral_distortion(reference, estimate)
-    if "f0" in run:
-        scores.update(f0_metrics(reference, estimate, method=f0_method))
-    if "pesq" in run:
-        scores["pesq_wb"] = pesq_score(reference, estimate)
-    if "stoi" in run:
-        scores["stoi"] = stoi_score(reference, estimate)
-    if "speaker_similarity" in run:
-        scores["speaker_similarity"] = speaker_similarity(reference, estimate, device=device)
-    if "dnsmos" in run:
-        scores.update(dnsmos(estimate))
-    if "wer" in run:
-        scores["hypothesis"] = transcribe(estimate)
-        scores["wer"] = word_error_rate(transcript, scores["hypothesis"])
-    scores["skipped"] = skipped
-    return scores
+    for name in run:
+        scores.update(scorers[name]())
+    return {**scores, "skipped": skipped}
 
 # %% ../nbs/19_evaluation.ipynb
 def evaluate_batch(references: list,             # clips (paths, tensors or arrays), one per estimate
