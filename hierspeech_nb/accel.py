@@ -13,7 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .blocks import AMPBlock1, Activation1d, fold_weight_norm
+from .activations import AMPBlock1, Activation1d
+from .blocks import fold_weight_norm
 from .denoiser import ConvModule
 from .fast_kernel import fused_activation_cl, fused_available
 from .fast_polyphase import (POLYPHASE_KERNEL_SIZE, POLYPHASE_MIN_LENGTH, POLYPHASE_RATIO, polyphase_activation_cl,

@@ -13,7 +13,8 @@ import torch
 from torch import nn
 
 from .audio import HOP_LENGTH
-from .blocks import WN, Activation1d, AMPBlock1, SnakeBeta, get_padding, weight_norm
+from .activations import Activation1d, AMPBlock1, SnakeBeta
+from .blocks import WN, get_padding, weight_norm
 from .pitch import F0_FRAMES_PER_FEATURE
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .blocks import SNAKE_EPS, SnakeBeta
+from .activations import SNAKE_EPS, SnakeBeta
 
 # %% auto 0
 __all__ = ['FUSED_TILE', 'FUSED_LANES', 'fused_kernel', 'fused_available', 'fused_activation_cl']

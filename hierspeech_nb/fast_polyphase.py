@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .blocks import SNAKE_EPS, SnakeBeta
+from .activations import SNAKE_EPS, SnakeBeta
 
 # %% auto 0
 __all__ = ['POLYPHASE_RATIO', 'POLYPHASE_KERNEL_SIZE', 'POLYPHASE_EDGE', 'POLYPHASE_MIN_LENGTH', 'polyphase_filters',

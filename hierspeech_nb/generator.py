@@ -14,7 +14,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .audio import HOP_LENGTH
-from .blocks import AMPBlock1, Activation1d, SnakeBeta, fold_weight_norm, get_padding, weight_norm
+from .activations import AMPBlock1, Activation1d, SnakeBeta
+from .blocks import fold_weight_norm, get_padding, weight_norm
 from .config import SYNTH_FIXED_GIN_CHANNELS, SYNTH_FIXED_INTER_CHANNELS, SynthesizerModelConfig
 
 logger = logging.getLogger(__name__)

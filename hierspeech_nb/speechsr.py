@@ -17,7 +17,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .audio import SAMPLE_RATE, as_mono_clip, resample
-from .blocks import AMPBlock1, Activation1d, SnakeBeta, weight_norm
+from .activations import AMPBlock1, Activation1d, SnakeBeta
+from .blocks import weight_norm
 from .config import SpeechSRConfig
 from .models import load_checkpoint
 

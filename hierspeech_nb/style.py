@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from .audio import N_MELS
-from .blocks import MultiHeadAttention
+from .attentions import MultiHeadAttention
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,8 @@ from torch import nn
 
 from .audio import (HOP_LENGTH, SAMPLE_RATE, as_mono_clip, load_audio, mel_spectrogram,
                                  pad_to_frames)
-from .blocks import Encoder, sequence_mask
+from .attentions import Encoder
+from .blocks import sequence_mask
 from .config import DataConfig, SynthesizerModelConfig
 from .encoders import DualAudioEncoder, SourceFilterEncoder, sample_gaussian
 from .flows import BiTFlow, bidirectional_kl

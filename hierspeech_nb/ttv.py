@@ -19,7 +19,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .audio import SAMPLE_RATE, mel_spectrogram, pad_to_frames
-from .blocks import Encoder, LayerNorm, WN, get_padding, sequence_mask, weight_norm
+from .attentions import Encoder, LayerNorm
+from .blocks import WN, get_padding, sequence_mask, weight_norm
 from .config import DataConfig, TTVModelConfig
 from .encoders import W2V_CHANNELS, LatentSample, kl_loss, sample_gaussian
 from .flows import BiTFlow, Flip, STYLE_CHANNELS

@@ -1,4 +1,4 @@
-"""Golden tests for the shared building blocks (`hierspeech_nb.blocks`, notebook 05).
+"""Golden tests for the shared building blocks (`hierspeech_nb.blocks`, `attentions`, `activations`; notebooks 05-05c).
 
 synth_modules.pt records no per-block outputs, so the blocks are checked in three other ways:
 (a) layout: our blocks built at full (released) size have exactly the state-dict keys, shapes, dtypes and
@@ -18,8 +18,10 @@ import pytest
 import torch
 
 from hierspeech_nb.accel import FastActivation1d, FastAMPBlock1, optimize_for_inference
-from hierspeech_nb.blocks import (AMPBlock1, Activation1d, DownSample1d, Encoder, SnakeBeta, UpSample1d, WN,
-                                  fold_weight_norm, kaiser_sinc_filter1d)
+from hierspeech_nb.activations import (AMPBlock1, Activation1d, DownSample1d, SnakeBeta, UpSample1d,
+                                       kaiser_sinc_filter1d)
+from hierspeech_nb.attentions import Encoder
+from hierspeech_nb.blocks import WN, fold_weight_norm
 from hierspeech_nb.fast_polyphase import POLYPHASE_MIN_LENGTH
 from hierspeech_nb.config import SpeechSRConfig, SynthesizerConfig, released_config
 
