@@ -23,7 +23,7 @@ peak memory = MB added by a run (heap trimmed first) over the resident models.
 vc section (issue 5): both paths use the full-size synthesizer (`create_model("synthesizer")`, 97 M parameters) and a
 full-size-shaped MMS (`Wav2Vec2ForPreTraining(mms_300m_config())`, 317 M):
 - "straightforward (official structure)": weight norm left on, the anti-aliased activations as the official chain
-  (the lesson modules of notebook 05: replicate pad, transposed conv, SnakeBeta, pad, strided conv), MMS runs all 24
+  (the lesson modules of notebook 05c: replicate pad, transposed conv, SnakeBeta, pad, strided conv), MMS runs all 24
   layers keeping every hidden state and reads index 7, the prompt is duplicated into two rows with denoise_ratio 0
   (as the official inference script does when no denoising is asked for), under `torch.no_grad()`.
 - "ours (inference path)": `optimize_for_inference` of a copy of the same weights (appendix A3): weight norm folded,
