@@ -26,7 +26,8 @@ def make_trainer(name: str, segment_frames: int):
     "A Trainer for the tiny or the released synthesizer config (tiny discriminators for tiny), fp32 on the CPU."
     from hierspeech_nb.config import released_config, tiny_config
     from hierspeech_nb.discriminators import DiscriminatorConfig
-    from hierspeech_nb.training import SynthesizerTask, Trainer, TrainerOptions
+    from hierspeech_nb.synthesizer_training import SynthesizerTask
+    from hierspeech_nb.training import Trainer, TrainerOptions
     config = tiny_config("synthesizer") if name == "tiny" else released_config("synthesizer")
     config.train.segment_size = segment_frames * HOP
     if name == "tiny":
@@ -37,7 +38,7 @@ def make_trainer(name: str, segment_frames: int):
 
 
 def make_batch(batch: int, frames: int) -> dict:
-    "Random utterances with the shapes of hierspeech_nb.data.collate."
+    "Random utterances with the shapes of hierspeech_nb.batches.collate."
     from hierspeech_nb.audio import linear_spectrogram, mel_spectrogram
     generator = torch.Generator().manual_seed(0)
     audio = torch.randn(batch, 1, frames * HOP, generator=generator) * 0.1

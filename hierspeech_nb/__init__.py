@@ -24,10 +24,11 @@ _LAZY: dict[str, str] = {   # public name -> submodule (relative to this package
     **dict.fromkeys(["SynthesizerTrn", "voice_conversion"], "synthesizer"),
     **dict.fromkeys(["HierSpeechDiscriminator"], "discriminators"),
     **dict.fromkeys(["synthesizer_losses"], "losses"),
-    **dict.fromkeys(["LengthBucketSampler", "SpeechDataset", "collate", "make_dataloader", "preprocess",
-                     "read_filelist"], "data"),
+    **dict.fromkeys(["preprocess", "read_filelist"], "data"),
+    **dict.fromkeys(["LengthBucketSampler", "SpeechDataset", "collate", "make_dataloader"], "batches"),
     **dict.fromkeys(["maximum_path"], "mas"),
-    **dict.fromkeys(["NonFiniteLossError", "SynthesizerTask", "Trainer", "TrainerOptions"], "training"),
+    **dict.fromkeys(["NonFiniteLossError", "Trainer", "TrainerOptions"], "training"),
+    **dict.fromkeys(["SynthesizerTask"], "synthesizer_training"),
     **dict.fromkeys(["TextToVec"], "ttv"),
     **dict.fromkeys(["TTVTask", "text_to_speech"], "ttv_training"),
     **dict.fromkeys(["SpeechSR", "released_speechsr", "super_resolve"], "speechsr"),
@@ -66,7 +67,8 @@ if TYPE_CHECKING:   # static analysers and IDEs see the eager imports; at run ti
     from .audio import load_audio, mel_spectrogram, resample
     from .config import (DataConfig, DenoiserConfig, SpeechSRConfig, SynthesizerConfig, TrainConfig, TTVConfig,
                          load_config, released_config, tiny_config)
-    from .data import LengthBucketSampler, SpeechDataset, collate, make_dataloader, preprocess, read_filelist
+    from .batches import LengthBucketSampler, SpeechDataset, collate, make_dataloader
+    from .data import preprocess, read_filelist
     from .denoiser import as_prompt_denoiser, denoise
     from .discriminators import HierSpeechDiscriminator
     from .evaluation import evaluate_batch, evaluate_pair, metrics_table
@@ -80,7 +82,8 @@ if TYPE_CHECKING:   # static analysers and IDEs see the eager imports; at run ti
     from .speechsr_training import HighRateClips, SpeechSRTask
     from .synthesizer import SynthesizerTrn, voice_conversion
     from .text import english_cleaners2, text_to_ids
-    from .training import NonFiniteLossError, SynthesizerTask, Trainer, TrainerOptions
+    from .synthesizer_training import SynthesizerTask
+    from .training import NonFiniteLossError, Trainer, TrainerOptions
     from .ttv import TextToVec
     from .ttv_training import TTVTask, text_to_speech
     from .accel import optimize_for_inference

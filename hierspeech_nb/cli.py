@@ -123,8 +123,10 @@ def _mms(name: str, device: torch.device):
 def run_train(args: argparse.Namespace) -> int:
     "`hierspeech-nb train`: preprocess, build the loader and train."
     import torch.distributed as dist
-    from hierspeech_nb.data import SpeechDataset, collate, make_dataloader, preprocess
-    from hierspeech_nb.training import SynthesizerTask, setup_distributed
+    from hierspeech_nb.batches import SpeechDataset, collate, make_dataloader
+    from hierspeech_nb.data import preprocess
+    from hierspeech_nb.synthesizer_training import SynthesizerTask
+    from hierspeech_nb.training import setup_distributed
     from hierspeech_nb.ttv_training import TTVTask
     _check_train_arguments(args)
     config = _train_config(args)
@@ -161,7 +163,8 @@ def run_train(args: argparse.Namespace) -> int:
 
 def _speechsr_data(args: argparse.Namespace, config, rank: int, world_size: int):
     "SpeechSR's loader (random crops at the output rate), held-out crops and task: the audio paths are all it needs."
-    from hierspeech_nb.data import make_dataloader, read_filelist
+    from hierspeech_nb.batches import make_dataloader
+    from hierspeech_nb.data import read_filelist
     from hierspeech_nb.speechsr_training import HighRateClips, SpeechSRTask, collate_clips
     rate, segment = config.data.sampling_rate, config.train.segment_size
 

@@ -1,4 +1,4 @@
-"""Tests of the training data pipeline (hierspeech_nb.data, notebook 12): filelists, the feature cache
+"""Tests of the training data pipeline (hierspeech_nb.data and .batches, notebooks 12 and 12b): filelists, the feature cache
 (resumable, atomic, skips and counts bad files), aligned crops, collate masks, and the length-bucket sampler
 (deterministic, disjoint across DDP ranks). The golden test checks that a cached utterance holds exactly what the
 official preprocessing computes (TTV `extract_f0.py` F0, the MMS wrapper's layer 7, `Mels_preprocess` spectrograms).
@@ -22,8 +22,8 @@ from conftest import DATA_SAMPLES, w2v_io_clip
 from hierspeech_nb.audio import HOP_LENGTH, SAMPLE_RATE, load_audio, mel_spectrogram, pad_to_frames
 from hierspeech_nb.blocks import sequence_mask
 from hierspeech_nb.config import tiny_config
-from hierspeech_nb.data import (LengthBucketSampler, SpeechDataset, Utterance, cache_path, collate, make_dataloader,
-                                preprocess, read_filelist, save_atomic, set_loader_epoch, utterance_features)
+from hierspeech_nb.batches import LengthBucketSampler, SpeechDataset, collate, make_dataloader, set_loader_epoch
+from hierspeech_nb.data import Utterance, cache_path, preprocess, read_filelist, save_atomic, utterance_features
 from hierspeech_nb.pitch import F0_FRAMES_PER_FEATURE, f0_to_log
 from hierspeech_nb.semantic import (MMS_FEATURE_LAYER, MMSFeatureExtractor, num_mms_frames, tiny_mms,
                                     wav2vec2_from_state_dict)

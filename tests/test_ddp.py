@@ -16,9 +16,10 @@ WORKER = textwrap.dedent("""
     from torch.utils.data import DataLoader
     from hierspeech_nb.audio import HOP_LENGTH, linear_spectrogram, mel_spectrogram
     from hierspeech_nb.config import tiny_config
-    from hierspeech_nb.data import LengthBucketSampler, collate
+    from hierspeech_nb.batches import LengthBucketSampler, collate
     from hierspeech_nb.discriminators import DiscriminatorConfig
-    from hierspeech_nb.training import SynthesizerTask, Trainer, TrainerOptions, cleanup_distributed
+    from hierspeech_nb.synthesizer_training import SynthesizerTask
+    from hierspeech_nb.training import Trainer, TrainerOptions, cleanup_distributed
 
     out = Path(sys.argv[1])
     config = tiny_config("synthesizer")

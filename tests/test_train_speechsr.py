@@ -9,7 +9,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from hierspeech_nb.config import load_config
-from hierspeech_nb.data import LengthBucketSampler
+from hierspeech_nb.batches import LengthBucketSampler
 from hierspeech_nb.discriminators import DiscriminatorConfig
 from hierspeech_nb.speechsr_training import HighRateClips, SpeechSRTask, collate_clips
 from hierspeech_nb.training import Trainer, TrainerOptions

@@ -15,7 +15,7 @@ from conftest import DATA_SAMPLES, REPO
 from hierspeech_nb.audio import HOP_LENGTH
 from hierspeech_nb.cli import EXIT_BAD_INPUT, EXIT_OK, main
 from hierspeech_nb.config import tiny_config
-from hierspeech_nb.data import STREAM_RATES, LengthBucketSampler, collate
+from hierspeech_nb.batches import STREAM_RATES, LengthBucketSampler, collate
 from hierspeech_nb.text import NUM_SYMBOLS, intersperse
 from hierspeech_nb.training import Trainer, TrainerOptions
 from hierspeech_nb.ttv import PITCH_SEGMENT_FRAMES

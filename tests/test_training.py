@@ -11,10 +11,11 @@ from torch.utils.data import DataLoader
 
 from hierspeech_nb.audio import HOP_LENGTH, linear_spectrogram, mel_spectrogram
 from hierspeech_nb.config import SynthesizerConfig, TrainConfig, tiny_config
-from hierspeech_nb.data import LengthBucketSampler, collate
+from hierspeech_nb.batches import LengthBucketSampler, collate
 from hierspeech_nb.discriminators import DiscriminatorConfig
-from hierspeech_nb.training import (GANTask, NonFiniteLossError, SynthesizerTask, Trainer, TrainerOptions,
-                                    checkpoint_paths, latest_checkpoint)
+from hierspeech_nb.synthesizer_training import SynthesizerTask
+from hierspeech_nb.training import (GANTask, NonFiniteLossError, Trainer, TrainerOptions, checkpoint_paths,
+                                    latest_checkpoint)
 
 
 class ToyTask(GANTask):
