@@ -35,7 +35,7 @@ _LAZY: dict[str, str] = {   # public name -> submodule (relative to this package
     **dict.fromkeys(["HighRateClips", "SpeechSRTask"], "speechsr_training"),
     **dict.fromkeys(["as_prompt_denoiser", "denoise"], "denoiser"),
     **dict.fromkeys(["HierSpeechPipeline", "save_wav"], "inference"),
-    **dict.fromkeys(["evaluate_batch", "evaluate_pair", "metrics_table"], "evaluation"),
+    **dict.fromkeys(["evaluate_batch", "evaluate_pair", "metrics_table"], "evaluation_models"),
     **dict.fromkeys(["optimize_for_inference"], "accel"),
 }
 
@@ -71,7 +71,7 @@ if TYPE_CHECKING:   # static analysers and IDEs see the eager imports; at run ti
     from .data import preprocess, read_filelist
     from .denoiser import as_prompt_denoiser, denoise
     from .discriminators import HierSpeechDiscriminator
-    from .evaluation import evaluate_batch, evaluate_pair, metrics_table
+    from .evaluation_models import evaluate_batch, evaluate_pair, metrics_table
     from .inference import HierSpeechPipeline, save_wav
     from .losses import synthesizer_losses
     from .mas import maximum_path

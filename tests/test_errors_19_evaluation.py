@@ -9,6 +9,7 @@ import torch
 
 from conftest import DATA_SAMPLES
 from hierspeech_nb import evaluation as ev
+from hierspeech_nb import evaluation_models as evm
 from hierspeech_nb.audio import resample
 
 
@@ -45,16 +46,16 @@ def test_pesq_needs_time_aligned_clips(clean):
 
 def test_wer_needs_reference_words():
     with pytest.raises(ValueError, match="no words"):
-        ev.word_error_rate("...", "the cat")
+        evm.word_error_rate("...", "the cat")
 
 
 def test_evaluate_errors(clean):
     stretched = resample(torch.from_numpy(clean), 4, 5).numpy()   # 25 % longer: not time-aligned
     with pytest.raises(ValueError, match="one reference per estimate"):
-        ev.evaluate_batch([clean], [clean, clean])
+        evm.evaluate_batch([clean], [clean, clean])
     with pytest.raises(ValueError, match="needs `transcript`"):
-        ev.evaluate_pair(clean, clean, metrics=("wer",))
+        evm.evaluate_pair(clean, clean, metrics=("wer",))
     with pytest.raises(ValueError, match="unknown metrics"):
-        ev.evaluate_pair(clean, clean, metrics=("utmos",))
+        evm.evaluate_pair(clean, clean, metrics=("utmos",))
     with pytest.raises(ValueError, match="time-aligned"):
-        ev.evaluate_pair(clean, stretched, metrics=("pesq",))
+        evm.evaluate_pair(clean, stretched, metrics=("pesq",))

@@ -11,6 +11,7 @@ import torch
 
 from conftest import DATA_SAMPLES
 from hierspeech_nb import evaluation as ev
+from hierspeech_nb import evaluation_models as evm
 from hierspeech_nb.audio import SAMPLE_RATE
 
 SPEECH = DATA_SAMPLES / "allison_vm-msgforwarded.wav"
@@ -137,23 +138,23 @@ def test_aligned_metrics_refuse_other_lengths(speech):
 # --- speaker similarity, DNSMOS ---------------------------------------------------------------------------------
 def test_slaney_filterbank_matches_torchaudio():
     import torchaudio
-    ours = ev.slaney_mel_filterbank(400, 40)
+    ours = evm.slaney_mel_filterbank(400, 40)
     theirs = torchaudio.functional.melscale_fbanks(201, 0.0, 8000.0, 40, SAMPLE_RATE, norm="slaney",
                                                    mel_scale="slaney").T.double().numpy()
     np.testing.assert_allclose(ours, theirs, atol=1e-7)
 
 
 def test_speaker_similarity_ranks_same_speaker_first(speech):
-    embedding = ev.speaker_embedding(speech)
+    embedding = evm.speaker_embedding(speech)
     assert embedding.shape == (256,) and np.linalg.norm(embedding) == pytest.approx(1.0, abs=1e-5)
-    same = ev.speaker_similarity(speech, DATA_SAMPLES / "allison_cannot-complete-as-dialed.wav")
-    other = ev.speaker_similarity(speech, DATA_SAMPLES / "awb_arctic_a0007.wav")
-    assert ev.speaker_similarity(speech, speech) == pytest.approx(1.0, abs=1e-5)
+    same = evm.speaker_similarity(speech, DATA_SAMPLES / "allison_cannot-complete-as-dialed.wav")
+    other = evm.speaker_similarity(speech, DATA_SAMPLES / "awb_arctic_a0007.wav")
+    assert evm.speaker_similarity(speech, speech) == pytest.approx(1.0, abs=1e-5)
     assert 1.0 > same > other >= 0.0
 
 
 def test_dnsmos_hears_noise(speech):
-    clean, noisy = ev.dnsmos(speech), ev.dnsmos(ev.add_noise(speech, 0))
+    clean, noisy = evm.dnsmos(speech), evm.dnsmos(ev.add_noise(speech, 0))
     assert set(clean) == {"dnsmos_ovrl", "dnsmos_sig", "dnsmos_bak", "dnsmos_p808"}
     assert all(1.0 <= value <= 5.0 for value in clean.values())
     assert clean["dnsmos_bak"] > noisy["dnsmos_bak"] and clean["dnsmos_ovrl"] > noisy["dnsmos_ovrl"]
@@ -168,42 +169,42 @@ def test_dnsmos_hears_noise(speech):
     ("one two", "three four five six", 2.0),                             # WER can exceed 1
 ])
 def test_word_error_rate(reference, hypothesis, expected):
-    assert ev.word_error_rate(reference, hypothesis) == pytest.approx(expected, abs=1e-12)
+    assert evm.word_error_rate(reference, hypothesis) == pytest.approx(expected, abs=1e-12)
 
 
 def test_word_error_rate_needs_a_reference():
     with pytest.raises(ValueError, match="no words"):
-        ev.word_error_rate(" ?! ", "hello")
+        evm.word_error_rate(" ?! ", "hello")
 
 
 def test_transcribe_clean_speech(speech):
-    hypothesis = ev.transcribe(speech)
-    assert ev.word_error_rate("Your message has been successfully forwarded.", hypothesis) <= 0.5
+    hypothesis = evm.transcribe(speech)
+    assert evm.word_error_rate("Your message has been successfully forwarded.", hypothesis) <= 0.5
 
 
 # --- evaluate_pair / evaluate_batch ----------------------------------------------------------------------------
 def test_evaluate_pair_and_batch_on_cheap_metrics(speech):
     noisy = ev.add_noise(speech, 10)
-    rows = ev.evaluate_batch([speech, speech], [speech, noisy], names=["clean", "noisy"], progress=False,
+    rows = evm.evaluate_batch([speech, speech], [speech, noisy], names=["clean", "noisy"], progress=False,
                              metrics=("mcd", "pesq", "stoi"))
     assert [row["name"] for row in rows] == ["clean", "noisy"]
     assert rows[0]["mcd_db"] == 0.0 and rows[1]["pesq_wb"] < rows[0]["pesq_wb"]
-    table = ev.metrics_table(rows)
+    table = evm.metrics_table(rows)
     assert table.splitlines()[0] == "| name | mcd_db | pesq_wb | stoi |" and len(table.splitlines()) == 4
 
 
 def test_evaluate_pair_skips_what_does_not_apply():
-    run, skipped = ev._metrics_to_run(None, aligned=False, transcript=None)
+    run, skipped = evm._metrics_to_run(None, aligned=False, transcript=None)
     assert run == ["mcd", "f0", "speaker_similarity", "dnsmos"] and len(skipped) == 3
-    run, skipped = ev._metrics_to_run(None, aligned=True, transcript="hello")
-    assert run == list(ev.METRICS) and skipped == []
+    run, skipped = evm._metrics_to_run(None, aligned=True, transcript="hello")
+    assert run == list(evm.METRICS) and skipped == []
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda s: ev.evaluate_pair(s, s, metrics=("utmos",)), "unknown metrics"),
-    (lambda s: ev.evaluate_pair(s, s, metrics=("wer",)), "needs `transcript`"),
-    (lambda s: ev.evaluate_batch([s], [s, s]), "one reference per estimate"),
-    (lambda s: ev.evaluate_batch([s], [s], transcripts=["a", "b"]), "2 transcripts for 1 estimates"),
+    (lambda s: evm.evaluate_pair(s, s, metrics=("utmos",)), "unknown metrics"),
+    (lambda s: evm.evaluate_pair(s, s, metrics=("wer",)), "needs `transcript`"),
+    (lambda s: evm.evaluate_batch([s], [s, s]), "one reference per estimate"),
+    (lambda s: evm.evaluate_batch([s], [s], transcripts=["a", "b"]), "2 transcripts for 1 estimates"),
 ])
 def test_evaluate_errors(speech, call, message):
     with pytest.raises(ValueError, match=message):
