@@ -1,4 +1,4 @@
-"""Objective metrics (hierspeech_nb.evaluation) on hand-made inputs whose answer is known, and their input errors.
+"""Objective metrics (hierspeech_nb.evaluation, hierspeech_nb.evaluation_models) on hand-made inputs whose answer is known, and their input errors.
 
 Needs the `eval` extra (pip install "hierspeech-nb[eval]"); every model it uses ships inside its wheel."""
 from __future__ import annotations
