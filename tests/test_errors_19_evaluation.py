@@ -1,4 +1,5 @@
-"""Error messages of notebooks 19 and 19b (hierspeech_nb.evaluation, evaluation_models) for bad input, moved out of the lesson.
+"""Error messages of notebooks 19 and 19b (hierspeech_nb.evaluation, evaluation_models) for bad input, moved out of
+the lessons.
 
 Needs the `eval` extra (pip install "hierspeech-nb[eval]")."""
 from __future__ import annotations
