@@ -100,6 +100,8 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import keep_freed_memory, machine, minor_faults, peak_memory_mb, table  # noqa: E402
 
+from hierspeech_nb.activations import kaiser_sinc_filter1d  # noqa: E402  (the taps are buffers the checkpoint overwrites)
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("HIERSPEECH_SHARED", REPO.parent / "shared"))
 CHECKPOINTS = {"speechsr48k": "speechsr48k/G_100000.pth", "speechsr24k": "speechsr24k/G_340000.pth"}
@@ -117,22 +119,6 @@ PATH_NAMES = {"straightforward": "straightforward (official structure)",
 
 
 # ------------------------------------------------------------------ the straightforward path (official structure)
-def kaiser_sinc_taps(cutoff: float, half_width: float, kernel_size: int) -> torch.Tensor:
-    "[1, 1, K] Kaiser-windowed sinc low-pass, unit DC gain (only used to check the checkpoint's buffers)."
-    half = kernel_size // 2
-    attenuation = 2.285 * (half - 1) * torch.pi * (4 * half_width) + 7.95
-    if attenuation > 50.0:
-        beta = 0.1102 * (attenuation - 8.7)
-    elif attenuation >= 21.0:
-        beta = 0.5842 * (attenuation - 21) ** 0.4 + 0.07886 * (attenuation - 21.0)
-    else:
-        beta = 0.0
-    window = torch.kaiser_window(kernel_size, beta=beta, periodic=False)
-    time_axis = torch.arange(-half, half) + 0.5 if kernel_size % 2 == 0 else torch.arange(kernel_size) - half
-    taps = 2 * cutoff * window * torch.sinc(2 * cutoff * time_axis)
-    return (taps / taps.sum()).view(1, 1, kernel_size)
-
-
 class PlainSnakeBeta(nn.Module):
     "x + sin^2(exp(a) x) / (exp(b) + 1e-9), parameters `alpha`, `beta` in log scale."
 
@@ -155,7 +141,7 @@ class PlainUpSample(nn.Module):
         self.ratio, self.pad = ratio, kernel_size // ratio - 1
         self.crop_left = self.pad * ratio + (kernel_size - ratio) // 2
         self.crop_right = self.pad * ratio + (kernel_size - ratio + 1) // 2
-        self.register_buffer("filter", kaiser_sinc_taps(0.5 / ratio, 0.6 / ratio, kernel_size))
+        self.register_buffer("filter", kaiser_sinc_filter1d(0.5 / ratio, 0.6 / ratio, kernel_size))
 
     def forward(self, x):
         channels = x.shape[1]
@@ -172,7 +158,7 @@ class PlainLowPass(nn.Module):
         super().__init__()
         self.pad_left, self.pad_right = kernel_size // 2 - int(kernel_size % 2 == 0), kernel_size // 2
         self.stride = ratio
-        self.register_buffer("filter", kaiser_sinc_taps(0.5 / ratio, 0.6 / ratio, kernel_size))
+        self.register_buffer("filter", kaiser_sinc_filter1d(0.5 / ratio, 0.6 / ratio, kernel_size))
 
     def forward(self, x):
         channels = x.shape[1]

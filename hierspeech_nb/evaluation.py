@@ -24,8 +24,8 @@ logger = logging.getLogger(__name__)
 __all__ = ['logger', 'EVAL_INSTALL_HINT', 'MIN_DURATION_S', 'SILENCE_PEAK', 'GRIFFIN_LIM_ITERATIONS', 'GRIFFIN_LIM_MOMENTUM',
            'MCEP_ORDER', 'MCEP_ALPHA', 'WORLD_FRAME_PERIOD_MS', 'MCD_DB_SCALE', 'ALIGN_MODES', 'LENGTH_TOLERANCE',
            'CENTS_PER_OCTAVE', 'PESQ_RANGE', 'as_clip', 'add_noise', 'low_pass', 'griffin_lim_vocoder',
-           'warp_frequency', 'mel_cepstrum_from_envelope', 'mel_cepstrum', 'dtw_path', 'frame_alignment',
-           'mel_cepstral_distortion', 'f0_metrics', 'pesq_score', 'stoi_score']
+           'degraded_versions', 'warp_frequency', 'mel_cepstrum_from_envelope', 'mel_cepstrum', 'dtw_path',
+           'frame_alignment', 'mel_cepstral_distortion', 'f0_metrics', 'pesq_score', 'stoi_score']
 
 # %% ../nbs/19_evaluation.ipynb
 EVAL_INSTALL_HINT = 'pip install "hierspeech-nb[eval]"'
@@ -92,6 +92,13 @@ def griffin_lim_vocoder(wav: np.ndarray | torch.Tensor,  # float [N], 16 kHz
                                            WIN_LENGTH, power=1.0, n_iter=n_iter, momentum=GRIFFIN_LIM_MOMENTUM,
                                            length=wav.numel(), rand_init=False)
     return out.double().numpy()
+
+# %% ../nbs/19_evaluation.ipynb
+def degraded_versions(wav: np.ndarray,  # float [samples] at 16 kHz, the clean reference
+                      ) -> dict[str, np.ndarray]:   # condition name -> degraded copy, same length
+    "The clean clip and four copies with a known kind of damage: the conditions every metric must rank."
+    return {"clean": wav, "noise 20 dB": add_noise(wav, 20.0), "noise 0 dB": add_noise(wav, 0.0),
+            "low-pass 4 kHz": low_pass(wav, 4_000), "Griffin-Lim": griffin_lim_vocoder(wav)}
 
 # %% ../nbs/19_evaluation.ipynb
 MCEP_ORDER = 24              # mel-cepstral coefficients c1..c24, the usual order for 16 kHz speech
