@@ -1,6 +1,6 @@
 """Inference benchmark: voice conversion (official structure vs ours), text-to-speech, SpeechSR, denoiser, end to end.
 
-Run from the repository root:  python bench/inference.py [--only vc,tts,sr,e2e] [--quick] [--threads N]
+Run from the repository root:  python bench/inference.py [--only vc,tts,sr,e2e,practice] [--quick] [--threads N]
                                                           [--seconds 4,10] [--repeats 2] [--skip-memory]
 
 Sections (all full-size models with random weights, nothing downloaded, CPU; random weights cost the same compute as
@@ -12,6 +12,8 @@ the released ones):
        of compute per second of 16 kHz input, peak memory.
 - e2e: `HierSpeechPipeline.tts` / `.vc` for about 4 s and 10 s of output at 16 kHz and 48 kHz (SpeechSR 48k),
        including everything the call does (VC: YAAPT F0, MMS, synthesizer; TTS: phonemizer, TTV, synthesizer).
+- practice: three inputs as one list with a `VoicePrompt` vs one call each with the prompt tensor (TTS and VC), and
+       the time to the first audio of `tts_stream` on three sentences vs the whole text.
 
 Runtime: `--quick` (4 s only, 1 repeat, 2 interleaved for vc, no fresh-process memory runs for vc) is meant
 for a busy machine: with 1 vc repeat it took 13 min wall / 445 CPU-s on a 2-core CPU shared with other jobs (load
@@ -430,8 +432,63 @@ def e2e_section(repeats: int, threads: int, lengths: tuple[float, ...]) -> list[
                    "peak added (MB)"], rows) + "\n"]
 
 
+# ------------------------------------------------------------------------------------------- practice (issue 19)
+PRACTICE_TEXTS = ("The birch canoe slid on the smooth planks.", "Glue the sheet to the dark blue background.",
+                  "It is easy to tell the depth of a well.")
+PRACTICE_SOURCE_SECONDS = 2.0
+
+
+def practice_child(threads: int) -> list[list]:
+    "In a fresh process: lists vs one call per input (prompt re-encoded each time), and time to first streamed audio."
+    _set_threads(threads)
+    from hierspeech_nb.inference import HierSpeechPipeline
+    tts, vc = build_pipeline("tts"), build_pipeline("vc")
+    pipeline = HierSpeechPipeline(synthesizer=tts.synthesizer, ttv=tts.ttv, mms=vc.mms)   # one model of each
+    prompt = _prompt()
+    sources = [source_and_prompt(PRACTICE_SOURCE_SECONDS + k)[0] for k in range(len(PRACTICE_TEXTS))]
+    pipeline.tts(PRACTICE_TEXTS[0], prompt, seed=SEED, progress=False)                   # warm-up
+    rows = []
+    for task, inputs, call in (("TTS", PRACTICE_TEXTS, pipeline.tts), ("VC", sources, pipeline.vc)):
+        start = time.perf_counter()
+        alone = [call(one, prompt, seed=SEED, progress=False)[0] for one in inputs]      # prompt encoded per call
+        t_alone = time.perf_counter() - start
+        start = time.perf_counter()
+        together = [audio for audio, _ in call(list(inputs), pipeline.prompt(prompt), seed=SEED, progress=False)]
+        t_list = time.perf_counter() - start
+        same = all(torch.equal(a, b) for a, b in zip(alone, together))
+        seconds = sum(a.shape[-1] for a in together) / 16000
+        rows.append([f"{task}, {len(inputs)} inputs", f"{seconds:.1f}", f"{t_alone:.2f}", f"{t_list:.2f}",
+                     f"{t_alone / t_list:.2f}x", "equal" if same else "DIFFERENT"])
+    text = " ".join(PRACTICE_TEXTS)
+    voice = pipeline.prompt(prompt)
+    start = time.perf_counter()
+    stream = pipeline.tts_stream(text, voice, seed=SEED, progress=False)
+    first, _ = next(stream)
+    t_first = time.perf_counter() - start
+    rest = [chunk for chunk, _ in stream]
+    t_all = time.perf_counter() - start
+    seconds = (first.shape[-1] + sum(c.shape[-1] for c in rest)) / 16000
+    rows.append([f"TTS stream, {len(PRACTICE_TEXTS)} sentences", f"{seconds:.1f}", f"{t_all:.2f} (whole text)",
+                 f"{t_first:.2f} (first audio)", f"{t_all / t_first:.2f}x sooner", "-"])
+    return rows
+
+
+def practice_section(threads: int) -> list[str]:
+    rows = in_fresh_process(functools.partial(practice_child, threads))
+    return ["### Prompt once, lists and streaming (issue 19)\n",
+            "Full-size random-weight TTV, synthesizer and 7-layer MMS-shaped extractor (weight norm folded), 16 kHz, "
+            f"a {PROMPT_SECONDS:g} s prompt of real speech. \"one call each\": `tts`/`vc` once per input with the "
+            "prompt tensor, so the prompt's mel, both style vectors and its YAAPT F0 are computed every time; "
+            "\"list\": one call with the list and a `VoicePrompt` (encoded inside the timing). Inputs run one after "
+            "another either way (the DiT attention and the style pooling are not padding-invariant); the outputs are "
+            "compared for equality. Stream: time until `tts_stream` yields its first sentence vs until it has "
+            "yielded all. One run, after a warm-up, in a fresh process.\n",
+            table(["what", "output (s)", "one call each / whole (s)", "list / first (s)", "gain", "outputs"], rows)
+            + "\n"]
+
+
 # ------------------------------------------------------------------------------------------------------- main
-SECTIONS = ("vc", "tts", "sr", "e2e")
+SECTIONS = ("vc", "tts", "sr", "e2e", "practice")
 DEFAULTS = {"seconds": "4,10", "repeats": 2, "tts_repeats": 1, "sr_seconds": 4.0, "sr_repeats": 1,
             "e2e_seconds": "4,10", "e2e_repeats": 1}
 QUICK = {"seconds": "4", "repeats": 2, "tts_repeats": 1, "sr_seconds": 2.0, "sr_repeats": 1,
@@ -479,6 +536,8 @@ def main() -> None:
         blocks += sr_section(settings["sr_repeats"], threads, settings["sr_seconds"])
     if "e2e" in sections:
         blocks += e2e_section(settings["e2e_repeats"], threads, tuple(_floats(settings["e2e_seconds"])))
+    if "practice" in sections:
+        blocks += practice_section(threads)
     load_end = os.getloadavg()
     usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
     cpu_seconds = sum(u.ru_utime + u.ru_stime for u in usage)

@@ -30,11 +30,11 @@ _LAZY: dict[str, str] = {   # public name -> submodule (relative to this package
     **dict.fromkeys(["NonFiniteLossError", "Trainer", "TrainerOptions"], "training"),
     **dict.fromkeys(["SynthesizerTask"], "synthesizer_training"),
     **dict.fromkeys(["TextToVec"], "ttv"),
-    **dict.fromkeys(["TTVTask", "text_to_speech"], "ttv_training"),
+    **dict.fromkeys(["TTVTask", "text_to_speech", "text_to_speech_stream"], "ttv_training"),
     **dict.fromkeys(["SpeechSR", "released_speechsr", "super_resolve"], "speechsr"),
     **dict.fromkeys(["HighRateClips", "SpeechSRTask"], "speechsr_training"),
     **dict.fromkeys(["as_prompt_denoiser", "denoise"], "denoiser"),
-    **dict.fromkeys(["HierSpeechPipeline", "save_wav"], "inference"),
+    **dict.fromkeys(["HierSpeechPipeline", "VoicePrompt", "save_wav"], "inference"),
     **dict.fromkeys(["evaluate_batch", "evaluate_pair", "metrics_table"], "evaluation_models"),
     **dict.fromkeys(["optimize_for_inference"], "accel"),
 }
@@ -72,7 +72,7 @@ if TYPE_CHECKING:   # static analysers and IDEs see the eager imports; at run ti
     from .denoiser import as_prompt_denoiser, denoise
     from .discriminators import HierSpeechDiscriminator
     from .evaluation_models import evaluate_batch, evaluate_pair, metrics_table
-    from .inference import HierSpeechPipeline, save_wav
+    from .inference import HierSpeechPipeline, VoicePrompt, save_wav
     from .losses import synthesizer_losses
     from .mas import maximum_path
     from .models import create_model, load_checkpoint
@@ -85,5 +85,5 @@ if TYPE_CHECKING:   # static analysers and IDEs see the eager imports; at run ti
     from .synthesizer_training import SynthesizerTask
     from .training import NonFiniteLossError, Trainer, TrainerOptions
     from .ttv import TextToVec
-    from .ttv_training import TTVTask, text_to_speech
+    from .ttv_training import TTVTask, text_to_speech, text_to_speech_stream
     from .accel import optimize_for_inference

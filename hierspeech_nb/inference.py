@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 # %% auto 0
 __all__ = ['logger', 'RELEASED_CHECKPOINTS', 'OUTPUT_RATES', 'SCALE_NORMS', 'find_checkpoints', 'normalize_loudness', 'save_wav',
-           'HierSpeechPipeline']
+           'VoicePrompt', 'HierSpeechPipeline']
 
 # %% ../nbs/18_inference.ipynb
 RELEASED_CHECKPOINTS = {  # model name -> released file name (official default paths end in these names)
@@ -100,6 +100,24 @@ def save_wav(path: str | Path,        # output file, must end in .wav
 
 # %% ../nbs/18_inference.ipynb
 @dataclass
+class VoicePrompt:
+    "A voice prompt encoded once (`HierSpeechPipeline.prompt`): everything `tts` and `vc` read from it."
+    waveform: torch.Tensor                  # float [1, T] at 16 kHz as given; its peak is scale_norm="prompt"'s target
+    mel: torch.Tensor                       # float [P, 80, T_p], replicated to >= 3 s; P = 2 adds the denoised prompt
+    denoise_ratio: float                    # weight of the denoised prompt's style in both style vectors
+    synthesizer_style: torch.Tensor         # float [1, gin, 1], the synthesizer's style encoder on `mel`, mixed
+    ttv_style: torch.Tensor | None = None   # float [1, 256, 1], the TTV's; None when the pipeline has no TTV
+    f0: torch.Tensor | None = None          # float [1, 1, N] the prompt's F0 (VC moves the source's F0 to its mean
+                                            # and spread); None when the pipeline has no MMS (no VC)
+    f0_method: str = "yaapt"
+
+    def __repr__(self):
+        return (f"VoicePrompt({self.waveform.shape[-1] / SAMPLE_RATE:.2f} s, {self.mel.shape[0]} mel row(s), "
+                f"denoise_ratio={self.denoise_ratio}, ttv_style={self.ttv_style is not None}, "
+                f"f0={'none' if self.f0 is None else self.f0_method})")
+
+# %% ../nbs/18_inference.ipynb
+@dataclass
 class HierSpeechPipeline:
     "The models of HierSpeech++ and the two tasks, text-to-speech and voice conversion."
     synthesizer: nn.Module
@@ -167,49 +185,112 @@ class HierSpeechPipeline:
         prompt_peak = float(_prompt_waveform(prompt).abs().max()) if scale_norm == "prompt" else None
         return normalize_loudness(audio.cpu(), scale_norm, prompt_peak), output_rate
 
-    def tts(self, text: str,                       # what to say (English)
-            prompt,                                # path or float tensor at 16 kHz: whose voice
+    def prompt(self, prompt,                         # path or float tensor at 16 kHz: whose voice
+               denoise_ratio: float = 0.0,             # 0..1 style from the denoised prompt (needs the denoiser)
+               f0_method: str = "yaapt",               # F0 tracker for the prompt's pitch statistics (VC)
+               ) -> VoicePrompt:
+        "Encode a voice prompt once: its mel (+ the denoised one), both style vectors and its F0, for any number of calls."
+        if isinstance(prompt, VoicePrompt):
+            return prompt
+        from hierspeech_nb.pitch import get_f0
+        from hierspeech_nb.synthesizer import as_waveform
+        from hierspeech_nb.ttv import _prompt_style
+        from hierspeech_nb.ttv_training import _eval_mode, prompt_mels
+        waveform = as_waveform(prompt, "prompt")
+        models = [self.synthesizer] + ([self.ttv] if self.ttv is not None else [])
+        with torch.inference_mode(), _eval_mode(*models):
+            mel = prompt_mels(waveform, denoise_ratio, self._denoiser(denoise_ratio), self.device)  # [P, 80, T_p]
+            synthesizer_style = self.synthesizer.prompt_style(mel, None, denoise_ratio)
+            ttv_style = None if self.ttv is None else _prompt_style(self.ttv, mel, None, 1, denoise_ratio)
+        f0 = get_f0(waveform, method=f0_method, progress=False) if self.mms is not None else None
+        return VoicePrompt(waveform, mel, denoise_ratio, synthesizer_style, ttv_style, f0, f0_method)
+
+    def _voice(self, prompt, denoise_ratio: float | None, f0_method: str | None = None) -> VoicePrompt:
+        "The VoicePrompt of `prompt`, refusing settings that differ from those it was encoded with."
+        if not isinstance(prompt, VoicePrompt):
+            return self.prompt(prompt, denoise_ratio or 0.0, f0_method or "yaapt")
+        if denoise_ratio is not None and denoise_ratio != prompt.denoise_ratio:
+            raise ValueError(f"this VoicePrompt was encoded with denoise_ratio={prompt.denoise_ratio}, not "
+                             f"{denoise_ratio}; encode another with pipeline.prompt(..., denoise_ratio={denoise_ratio}).")
+        if f0_method is not None and prompt.f0 is not None and f0_method != prompt.f0_method:
+            raise ValueError(f"this VoicePrompt's F0 comes from {prompt.f0_method!r}, not {f0_method!r}; encode "
+                             f"another with pipeline.prompt(..., f0_method={f0_method!r}).")
+        return prompt
+
+    def tts(self, text: str | list[str],           # what to say (English); a list gives one result per text
+            prompt,                                # path, float tensor at 16 kHz, or a VoicePrompt: whose voice
             *,
             noise_scale_ttv: float = 0.333,        # temperature of the TTV prior
             noise_scale_vc: float = 0.333,         # temperature of the synthesizer prior
             noise_scale_w: float = 1.0,            # temperature of the durations
             length_scale: float = 1.0,             # > 1 slower, < 1 faster
-            denoise_ratio: float = 0.0,            # 0..1 style from the denoised prompt
+            denoise_ratio: float | None = None,    # 0..1 style from the denoised prompt (None: 0, or the VoicePrompt's)
             output_rate: int = 16_000,             # 16000, 24000 or 48000
             scale_norm: str = "max",               # see normalize_loudness
-            seed: int | None = None,
+            seed: int | None = None,               # each text of a list is drawn with this seed, as alone
             progress: bool = True,
-            ) -> tuple[torch.Tensor, int]:         # float [1, T] in [-1, 1], sample rate
-        "Zero-shot text-to-speech in the voice of `prompt`."
+            ) -> tuple[torch.Tensor, int] | list[tuple[torch.Tensor, int]]:  # float [1, T] in [-1, 1], sample rate
+        "Zero-shot text-to-speech in the voice of `prompt`; the prompt is encoded once for every sentence and text."
+        if isinstance(text, (list, tuple)):
+            voice = self._voice(prompt, denoise_ratio)
+            return [self.tts(one, voice, noise_scale_ttv=noise_scale_ttv, noise_scale_vc=noise_scale_vc,
+                             noise_scale_w=noise_scale_w, length_scale=length_scale, output_rate=output_rate,
+                             scale_norm=scale_norm, seed=seed, progress=progress) for one in text]
+        voice = self._voice(prompt, denoise_ratio)
+        chunks = self.tts_stream(text, voice, noise_scale_ttv=noise_scale_ttv, noise_scale_vc=noise_scale_vc,
+                                 noise_scale_w=noise_scale_w, length_scale=length_scale, output_rate=16_000,
+                                 scale_norm="none", seed=seed, progress=progress)
+        audio = torch.cat([chunk for chunk, _ in chunks], dim=-1)          # at 16 kHz, pauses included
+        return self._finish(audio, voice.waveform, output_rate, scale_norm, progress)
+
+    def tts_stream(self, text: str, prompt, *,     # as `tts`, for one text
+                   output_rate: int = 16_000, scale_norm: str = "max", progress: bool = True,
+                   denoise_ratio: float | None = None, **options):   # the other controls of `tts`
+        """Text-to-speech one sentence at a time: yields (audio [1, T], rate) as each sentence is made (after the
+        first, each chunk starts with the 0.2 s pause); each chunk gets SpeechSR and `scale_norm` on its own."""
         if self.ttv is None:
             raise ValueError("this pipeline has no TTV model; load it with tasks=('tts', ...).")
-        from hierspeech_nb.ttv_training import text_to_speech
-        audio = text_to_speech(text, prompt, self.ttv, self.synthesizer, noise_scale_ttv=noise_scale_ttv,
-                               noise_scale_vc=noise_scale_vc, noise_scale_w=noise_scale_w, length_scale=length_scale,
-                               denoise_ratio=denoise_ratio, denoiser=self._denoiser(denoise_ratio), seed=seed,
-                               device=self.device, progress=progress)
-        return self._finish(audio, prompt, output_rate, scale_norm, progress)
+        _check_rate(output_rate)
+        from hierspeech_nb.ttv_training import SENTENCE_PAUSE_SECONDS, text_to_speech_stream
+        voice = self._voice(prompt, denoise_ratio)
+        sentences = text_to_speech_stream(text, None, self.ttv, self.synthesizer, ttv_style=voice.ttv_style,
+                                          synthesizer_style=voice.synthesizer_style, device=self.device,
+                                          progress=progress, **options)
+        pause = torch.zeros(1, int(SENTENCE_PAUSE_SECONDS * output_rate))
 
-    def vc(self, source,                           # path or float tensor at 16 kHz: what is said
-           prompt,                                 # path or float tensor at 16 kHz: whose voice
+        def chunks():   # the pause goes before every sentence but the first: no need to wait for the next one
+            for index, sentence in enumerate(sentences):
+                audio, rate = self._finish(sentence, voice.waveform, output_rate, scale_norm, False)
+                yield (torch.cat([pause, audio], dim=-1) if index else audio), rate
+        return chunks()
+
+    def vc(self, source,                           # path or float tensor at 16 kHz: what is said; a list gives a list
+           prompt,                                 # path, float tensor at 16 kHz, or a VoicePrompt: whose voice
            *,
            noise_scale: float = 0.333,             # temperature of the synthesizer prior
-           denoise_ratio: float = 0.0,
+           denoise_ratio: float | None = None,     # None: 0, or the VoicePrompt's
            output_rate: int = 16_000,
            scale_norm: str = "max",
-           seed: int | None = None,
-           f0_method: str = "yaapt",
+           seed: int | None = None,                # each source of a list is drawn with this seed, as alone
+           f0_method: str | None = None,           # None: "yaapt", or the VoicePrompt's
            progress: bool = True,
-           ) -> tuple[torch.Tensor, int]:          # float [1, T] in [-1, 1], sample rate
-        "Zero-shot voice conversion: `source`'s words in `prompt`'s voice."
+           ) -> tuple[torch.Tensor, int] | list[tuple[torch.Tensor, int]]:  # float [1, T] in [-1, 1], sample rate
+        "Zero-shot voice conversion: `source`'s words in `prompt`'s voice; the prompt is encoded once for a list."
         if self.mms is None:
             raise ValueError("this pipeline has no MMS model; load it with tasks=('vc', ...).")
+        voice = self._voice(prompt, denoise_ratio, f0_method)
+        options = dict(noise_scale=noise_scale, output_rate=output_rate, scale_norm=scale_norm, seed=seed,
+                       progress=progress)
+        if isinstance(source, (list, tuple)):
+            return [self.vc(one, voice, **options) for one in source]
+        from hierspeech_nb.pitch import get_f0
         from hierspeech_nb.synthesizer import voice_conversion
-        audio = voice_conversion(source, prompt, self.synthesizer, self.mms, noise_scale=noise_scale,
-                                 denoise_ratio=denoise_ratio, denoiser=self._denoiser(denoise_ratio), seed=seed,
-                                 f0_method=f0_method, device=self.device, progress=progress)
-        return self._finish(audio, prompt, output_rate, scale_norm, progress)
-
+        prompt_f0 = voice.f0 if voice.f0 is not None else get_f0(voice.waveform, method=voice.f0_method,
+                                                                   progress=False)
+        audio = voice_conversion(source, None, self.synthesizer, self.mms, noise_scale=noise_scale, seed=seed,
+                                 f0_method=voice.f0_method, device=self.device, progress=progress,
+                                 style=voice.synthesizer_style, prompt_f0=prompt_f0)
+        return self._finish(audio, voice.waveform, output_rate, scale_norm, progress)
 
 def _check_rate(rate: int) -> None:
     if rate not in OUTPUT_RATES:

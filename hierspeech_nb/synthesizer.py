@@ -92,28 +92,39 @@ class SynthesizerTrn(nn.Module):
         return self.emb(batch_size).unsqueeze(-1)
 
     @torch.no_grad()
+    def prompt_style(self, prompt_mel: torch.Tensor,   # float [P, 80, T_p], P = 1, or 2 = (original, denoised)
+                     prompt_lengths: torch.Tensor | None = None,  # int64 [P]
+                     denoise_ratio: float = 0.0,        # weight of the second (denoised) row's style
+                     ) -> torch.Tensor:                 # float [1, gin, 1]
+        "The prompt's style vector; with two rows, the original and the denoised styles mixed by `denoise_ratio`."
+        if not 0.0 <= denoise_ratio <= 1.0:
+            raise ValueError(f"denoise_ratio={denoise_ratio} must lie in [0, 1].")
+        g = self.style(prompt_mel, prompt_lengths)                       # [P, gin, 1]
+        if g.shape[0] == 2:
+            return (1 - denoise_ratio) * g[:1] + denoise_ratio * g[1:]
+        if denoise_ratio > 0:
+            raise ValueError("denoise_ratio > 0 needs two prompt rows: the original and the denoised prompt.")
+        return g
+
+    @torch.no_grad()
     def convert(self, w2v: torch.Tensor,          # float [B, 1024, T] MMS features, 50 Hz
                 w2v_lengths: torch.Tensor,         # int64 [B]
                 log_f0: torch.Tensor,              # float [B, 1, 4T] log(F0 + 1), 200 Hz
-                prompt_mel: torch.Tensor,          # float [P, 80, T_p], P = 1, or 2 = (original, denoised)
+                prompt_mel: torch.Tensor | None,   # float [P, 80, T_p], P = 1, or 2 = (original, denoised)
                 prompt_lengths: torch.Tensor | None = None,  # int64 [P]
                 noise_scale: float = 0.333,        # temperature of the prior
                 denoise_ratio: float = 0.0,        # weight of the second (denoised) prompt's style
                 uncond: bool = False,              # null style for the source network and generator
                 noise: torch.Tensor | None = None, # [B, inter, T] standard normal draw (replaces the generator)
                 generator: torch.Generator | None = None,
+                style: torch.Tensor | None = None, # float [1, gin, 1] the prompt's style, already mixed
                 ) -> torch.Tensor:                 # float [B, 1, 320 T] waveform at 16 kHz in [-1, 1]
         "Zero-shot voice conversion: semantic prior → BiT-Flow⁻¹ (twice) → source network → generator."
         if log_f0.shape[-1] != 4 * w2v.shape[-1]:
             raise ValueError(f"log_f0 has {log_f0.shape[-1]} frames, expected 4 x {w2v.shape[-1]} MMS frames (F0 at "
                              "200 Hz, MMS at 50 Hz); compute both from the same 1280-padded source.")
-        if not 0.0 <= denoise_ratio <= 1.0:
-            raise ValueError(f"denoise_ratio={denoise_ratio} must lie in [0, 1].")
-        g = self.style(prompt_mel, prompt_lengths)                       # [P, gin, 1]
-        if g.shape[0] == 2:
-            g = (1 - denoise_ratio) * g[:1] + denoise_ratio * g[1:]
-        elif denoise_ratio > 0:
-            raise ValueError("denoise_ratio > 0 needs two prompt rows: the original and the denoised prompt.")
+        # a precomputed style (a VoicePrompt of notebook 18) skips the style encoder; prompt_mel is then not read
+        g = self.prompt_style(prompt_mel, prompt_lengths, denoise_ratio) if style is None else style  # [1, gin, 1]
         mask = sequence_mask(w2v_lengths, w2v.shape[-1]).to(w2v.dtype)  # [B, 1, T]
         # enc_p_l's own sample is discarded, as upstream; the latent is drawn again at temperature noise_scale
         _, prior_mean, prior_log_std = self.enc_p_l(w2v, log_f0, mask, g=g, generator=generator)
@@ -301,6 +312,8 @@ def voice_conversion(source,                        # path, or float tensor [T] 
                      f0_method: str = "yaapt",      # see hierspeech_nb.pitch.F0_METHODS
                      device: torch.device | str = "cpu",
                      progress: bool = True,
+                     style: torch.Tensor | None = None,     # the prompt's style [1, gin, 1], if already computed
+                     prompt_f0: torch.Tensor | None = None, # the prompt's F0 [1, 1, N], if already computed
                      ) -> torch.Tensor:             # float [1, T_source] at 16 kHz in [-1, 1]
     "Say what `source` says in the voice of `prompt` (zero-shot voice conversion)."
     if denoise_ratio > 0 and denoiser is None:
@@ -311,19 +324,23 @@ def voice_conversion(source,                        # path, or float tensor [T] 
                          f"{synthesizer.enc_p_l.src_channels}-d ones (MMS-300m layer 7); load it with "
                          "hierspeech_nb.load_mms('facebook/mms-300m').")
     source_wav = as_waveform(source, "source")
-    prompt_wav = as_waveform(prompt, "prompt")
-    prompt_audio = prepare_prompt(prompt_wav)
+    if style is None or prompt_f0 is None:   # what a VoicePrompt (notebook 18) holds is not computed again
+        prompt_wav = as_waveform(prompt, "prompt")
+        prompt_audio = prepare_prompt(prompt_wav)   # refuses silent and too-short prompts, replicates short ones
+        prompt_f0 = get_f0(prompt_wav, method=f0_method, progress=False) if prompt_f0 is None else prompt_f0
     padded_source = pad_to_frames(source_wav, SOURCE_PAD_MULTIPLE)                    # [1, N1]
-    log_f0 = normalize_f0(get_f0(padded_source, method=f0_method, progress=False),
-                          get_f0(prompt_wav, method=f0_method, progress=False))          # [1, 1, N1 / 80]
+    log_f0 = normalize_f0(get_f0(padded_source, method=f0_method, progress=False), prompt_f0)  # [1, 1, N1 / 80]
     synthesizer.to(device)
     mms.to(device)
     with torch.inference_mode():
         w2v = semantic_features_in_chunks(source_wav.to(device), mms, progress=progress)  # [1, 1024, N1 / 320]
-        prompts = prompt_with_denoised(prompt_audio, denoiser) if denoise_ratio > 0 else prompt_audio   # [P, N]
-        prompt_mel = mel_spectrogram(prompts.to(device))                               # [P, 80, T_p]
+        prompt_mel = None
+        if style is None:
+            prompts = prompt_with_denoised(prompt_audio, denoiser) if denoise_ratio > 0 else prompt_audio  # [P, N]
+            prompt_mel = mel_spectrogram(prompts.to(device))                           # [P, 80, T_p]
         generator = None if seed is None else torch.Generator(device).manual_seed(seed)
         lengths = torch.tensor([w2v.shape[-1]], device=device)
         audio = synthesizer.convert(w2v, lengths, log_f0.to(device), prompt_mel, noise_scale=noise_scale,
-                                    denoise_ratio=denoise_ratio, generator=generator)
+                                    denoise_ratio=denoise_ratio, generator=generator,
+                                    style=None if style is None else style.to(device))
     return audio[0, :, : source_wav.shape[-1]]

@@ -351,7 +351,7 @@ def _prompt_style(model: TextToVec, prompt_mel: torch.Tensor, prompt_lengths: to
 def ttv_infer(model: TextToVec,
               text: torch.Tensor,                   # int64 [B, T_text] ids with blanks
               text_lengths: torch.Tensor,           # int64 [B]
-              prompt_mel: torch.Tensor,             # float [P, 80, T_p], P = B, or 2 = (original, denoised) for B = 1
+              prompt_mel: torch.Tensor | None,      # float [P, 80, T_p], P = B, or 2 = (original, denoised) for B = 1
               prompt_lengths: torch.Tensor | None = None,  # int64 [P]
               noise_scale: float = 0.333,           # temperature of the prior z_p
               noise_scale_w: float = 1.0,           # temperature of the duration flow
@@ -360,11 +360,13 @@ def ttv_infer(model: TextToVec,
               duration_noise: torch.Tensor | None = None,  # [B, 2, T_text] N(0, 1); None = draw
               prior_noise: torch.Tensor | None = None,     # [B, inter, T] N(0, 1); None = draw
               generator: torch.Generator | None = None,
+              style: torch.Tensor | None = None,    # float [1 or B, 256, 1] the prompt's style, if already computed
               ) -> TTVInference:
     "Text and prompt -> MMS features and log-F0 (official `infer` / `infer_noise_control`)."
     if length_scale <= 0:
         raise ValueError(f"length_scale={length_scale} must be > 0 (1 = natural speed, 2 = twice as slow).")
-    g = _prompt_style(model, prompt_mel, prompt_lengths, text.shape[0], denoise_ratio)
+    g = (_prompt_style(model, prompt_mel, prompt_lengths, text.shape[0], denoise_ratio) if style is None
+         else style.expand(text.shape[0], -1, -1))                    # prompt_mel is not read when style is given
     text_hidden, prior_mean, prior_log_std, text_mask = model.enc_p(text, text_lengths, g)
     log_durations = model.dp.sample_log_durations(text_hidden, text_mask, g, noise_scale_w, duration_noise, generator)
     durations = torch.ceil(torch.exp(log_durations) * text_mask * length_scale)

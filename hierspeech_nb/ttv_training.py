@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 # %% auto 0
 __all__ = ['logger', 'SENTENCE_PAUSE_SECONDS', 'FIRST_SPEAKABLE_ID', 'pitch_target', 'ttv_losses', 'ctc_targets', 'TTVTask',
-           'split_sentences', 'sentence_ids', 'prompt_mels', 'text_to_speech']
+           'split_sentences', 'sentence_ids', 'prompt_mels', 'text_to_speech_stream', 'text_to_speech']
 
 # %% ../nbs/15b_ttv_training_and_tts.ipynb
 def pitch_target(log_f0: torch.Tensor,          # float [B, 1, 4T] log(F0 + 1), 200 Hz
@@ -172,25 +172,27 @@ def _eval_mode(*models: nn.Module):
             model.train(mode)
 
 # %% ../nbs/15b_ttv_training_and_tts.ipynb
-def text_to_speech(text: str,                         # English text, one or more sentences
-                   prompt,                            # path, or float tensor [T] / [1, T] at 16 kHz: whose voice
-                   ttv: TextToVec,
-                   synthesizer,                       # SynthesizerTrn (notebook 10)
-                   *,
-                   noise_scale_ttv: float = 0.333,    # temperature of the TTV prior
-                   noise_scale_vc: float = 0.333,     # temperature of the synthesizer prior
-                   noise_scale_w: float = 1.0,        # temperature of the durations
-                   length_scale: float = 1.0,         # > 1 slower, < 1 faster
-                   denoise_ratio: float = 0.0,        # 0..1: how much of the denoised prompt's style to use
-                   denoiser=None,                     # callable [1, T] -> [1, T'] needed when denoise_ratio > 0
-                   seed: int | None = None,           # for every draw; None = nondeterministic
-                   device: torch.device | str = "cpu",
-                   progress: bool = True,
-                   ) -> torch.Tensor:                 # float [1, T] at 16 kHz
-    "Say `text` in the voice of `prompt` (zero-shot text-to-speech)."
+def text_to_speech_stream(text: str,                  # English text, one or more sentences
+                          prompt,                     # path, or float tensor [T] / [1, T] at 16 kHz: whose voice
+                          ttv: TextToVec,
+                          synthesizer,                # SynthesizerTrn (notebook 10)
+                          *,
+                          noise_scale_ttv: float = 0.333,    # temperature of the TTV prior
+                          noise_scale_vc: float = 0.333,     # temperature of the synthesizer prior
+                          noise_scale_w: float = 1.0,        # temperature of the durations
+                          length_scale: float = 1.0,         # > 1 slower, < 1 faster
+                          denoise_ratio: float = 0.0,        # 0..1: how much of the denoised prompt's style to use
+                          denoiser=None,                     # callable [1, T] -> [1, T'] needed when denoise_ratio > 0
+                          seed: int | None = None,           # for every draw; None = nondeterministic
+                          device: torch.device | str = "cpu",
+                          progress: bool = True,
+                          ttv_style: torch.Tensor | None = None,          # [1, 256, 1] if already computed
+                          synthesizer_style: torch.Tensor | None = None,  # [1, gin, 1] if already computed
+                          ):                                  # yields float [1, T] at 16 kHz, one per sentence
+    "Say `text` in the voice of `prompt`, one sentence at a time: each sentence's audio is yielded as soon as it is made."
     if not isinstance(text, str) or not text.strip():
         raise ValueError(f"text_to_speech: text {text!r} is empty; pass at least one English word to speak.")
-    if denoise_ratio > 0 and denoiser is None:
+    if denoise_ratio > 0 and denoiser is None and (ttv_style is None or synthesizer_style is None):
         raise ValueError("denoise_ratio > 0 needs a `denoiser` callable (e.g. the MP-SENet denoiser); "
                          "pass one, or leave denoise_ratio at 0.")
     if ttv.w2v_channels != synthesizer.enc_p_l.src_channels:
@@ -207,18 +209,35 @@ def text_to_speech(text: str,                         # English text, one or mor
         warnings.warn(f"text_to_speech: skipped {len(silent)} sentence(s) with nothing to speak: {silent}")
     ttv.to(device)
     synthesizer.to(device)
-    with torch.inference_mode(), _eval_mode(ttv, synthesizer):
-        prompt_mel = prompt_mels(prompt, denoise_ratio, denoiser, device)                # [P, 80, T_p]
-        generator = None if seed is None else torch.Generator(device).manual_seed(seed)
-        pause = torch.zeros(1, int(SENTENCE_PAUSE_SECONDS * SAMPLE_RATE), device=device)
-        pieces = []
+    prompt_mel = None
+    if ttv_style is None or synthesizer_style is None:    # a VoicePrompt (notebook 18) brings both
+        with torch.inference_mode():
+            prompt_mel = prompt_mels(prompt, denoise_ratio, denoiser, device)            # [P, 80, T_p]
+    generator = None if seed is None else torch.Generator(device).manual_seed(seed)
+
+    def sentences_audio():   # checks above run at the call; the work runs as the caller asks for each sentence
         for _, ids in tqdm(sentences, desc="sentences", disable=not progress, leave=False):
-            ids = ids[None].to(device)
-            predicted = ttv_infer(ttv, ids, torch.tensor([ids.shape[1]], device=device), prompt_mel,
-                                  noise_scale=noise_scale_ttv, noise_scale_w=noise_scale_w,
-                                  length_scale=length_scale, denoise_ratio=denoise_ratio, generator=generator)
-            audio = synthesizer.convert(predicted.w2v, predicted.lengths, clip_low_log_f0(predicted.pitch),
-                                        prompt_mel, noise_scale=noise_scale_vc, denoise_ratio=denoise_ratio,
-                                        generator=generator)                          # [1, 1, 320 T]
-            pieces += [audio[0], pause]
-    return torch.cat(pieces[:-1], dim=-1)
+            with torch.inference_mode(), _eval_mode(ttv, synthesizer):
+                ids = ids[None].to(device)
+                predicted = ttv_infer(ttv, ids, torch.tensor([ids.shape[1]], device=device), prompt_mel,
+                                      noise_scale=noise_scale_ttv, noise_scale_w=noise_scale_w,
+                                      length_scale=length_scale, denoise_ratio=denoise_ratio, generator=generator,
+                                      style=None if ttv_style is None else ttv_style.to(device))
+                audio = synthesizer.convert(predicted.w2v, predicted.lengths, clip_low_log_f0(predicted.pitch),
+                                            prompt_mel, noise_scale=noise_scale_vc, denoise_ratio=denoise_ratio,
+                                            generator=generator, style=None if synthesizer_style is None
+                                            else synthesizer_style.to(device))              # [1, 1, 320 T]
+            yield audio[0]
+    return sentences_audio()
+
+# %% ../nbs/15b_ttv_training_and_tts.ipynb
+def text_to_speech(text: str,                         # English text, one or more sentences
+                   prompt,                            # path, or float tensor [T] / [1, T] at 16 kHz: whose voice
+                   ttv: TextToVec,
+                   synthesizer,                       # SynthesizerTrn (notebook 10)
+                   **options,                         # those of text_to_speech_stream
+                   ) -> torch.Tensor:                 # float [1, T] at 16 kHz
+    "Say `text` in the voice of `prompt` (zero-shot text-to-speech): the sentences joined by short pauses."
+    pieces = list(text_to_speech_stream(text, prompt, ttv, synthesizer, **options))
+    pause = torch.zeros(1, int(SENTENCE_PAUSE_SECONDS * SAMPLE_RATE), device=pieces[0].device)
+    return torch.cat([part for piece in pieces for part in (piece, pause)][:-1], dim=-1)
