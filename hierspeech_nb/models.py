@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import logging
 import os
 import pickle
@@ -171,9 +172,11 @@ def _fetch(repo_id: str, repo_path: str, into: Path, repo_type: str, revision: s
     except ImportError:
         raise ImportError("fetching from the Hugging Face Hub needs huggingface_hub: pip install huggingface_hub "
                           "(or pass a local folder with the released layout).") from None
+    quiet = {} if progress or "tqdm_class" not in inspect.signature(hf_hub_download).parameters else {
+        "tqdm_class": _Silent}                             # older huggingface_hub versions have no tqdm_class
     try:
         return Path(hf_hub_download(repo_id, repo_path, repo_type=repo_type, revision=revision, local_dir=into,
-                                    tqdm_class=None if progress else _Silent))
+                                    **quiet))
     except errors.LocalEntryNotFoundError:
         raise                                              # no network: the caller says what to do
     except (errors.RepositoryNotFoundError, errors.RevisionNotFoundError) as error:
@@ -220,25 +223,33 @@ def _verify(name: str, path: Path, source: str) -> None:
                          "the model names point at the released files.") from None
 
 
-def _in_place(ckpt_dir: Path, name: str, verify: bool) -> Path | None:
-    "The file already under ckpt_dir (found by name, as find_checkpoints does) if it is good, else None."
-    matches = [p for p in sorted(ckpt_dir.rglob(Path(RELEASED_FILES[name]).name))
+def _in_place(ckpt_dir: Path, name: str) -> Path | None:
+    "The file of model `name` already under ckpt_dir, the one find_checkpoints would take, or None."
+    file_name = Path(RELEASED_FILES[name]).name
+    if (ckpt_dir / file_name).is_file():
+        return ckpt_dir / file_name
+    matches = [p for p in sorted(ckpt_dir.rglob(file_name))
                if not any(part.startswith(PARTIAL_PREFIX) for part in p.relative_to(ckpt_dir).parts)]
-    if matches and verify:
-        try:
-            _verify(name, matches[0], f"{matches[0]} (already there)")
-        except ValueError as error:
-            logger.warning("%s Downloading it again.", error)
-            return None
     return matches[0] if matches else None
+
+
+def _is_good(name: str, path: Path) -> bool:
+    "Whether the file in place loads strictly; a warning saying why not."
+    try:
+        _verify(name, path, f"{path} (already there)")
+    except ValueError as error:
+        logger.warning("%s Downloading it again, to the same place.", error)
+        return False
+    return True
 
 
 def _download_one(ckpt_dir: Path, repo_id: str, repo_type: str, name: str, revision: str | None, verify: bool,
                   progress: bool, staging: Path) -> Path:
     "Fetch one model's file into `staging`, check it, move it into place; its config.json joins it if missing."
     repo_path = RELEASED_FILES[name]
-    target = _in_place(ckpt_dir, name, verify)
-    if target is not None:
+    existing = _in_place(ckpt_dir, name)
+    if existing is not None and (not verify or _is_good(name, existing)):
+        target = existing
         logger.info("%s: %s is already there, not downloaded again", name, target)
     else:
         fetched = _fetch(repo_id, repo_path, staging / name, repo_type, revision, progress)
@@ -247,7 +258,7 @@ def _download_one(ckpt_dir: Path, repo_id: str, repo_type: str, name: str, revis
                                     "holds (names= or --only), or a repository with the released layout.")
         if verify:
             _verify(name, fetched, f"{repo_path} from {repo_id}")
-        target = ckpt_dir / repo_path
+        target = existing or ckpt_dir / repo_path              # a bad file is replaced where it lies
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(fetched, target)                            # atomic: staging is on ckpt_dir's file system
         logger.info("%s: %s -> %s", name, repo_path, target)
@@ -261,6 +272,7 @@ def _download_one(ckpt_dir: Path, repo_id: str, repo_type: str, name: str, revis
 
 # %% ../nbs/10b_models.ipynb
 def _check_download_arguments(ckpt_dir: Path, repo_id: str, repo_type: str, names) -> None:
+    "Refuse bad arguments before anything is fetched."
     unknown = [n for n in names if n not in RELEASED_FILES]
     if unknown or not names:
         raise ValueError(f"unknown model names {unknown or '(none given)'}; choose from {', '.join(RELEASED_FILES)}.")
@@ -281,7 +293,7 @@ def download_checkpoints(ckpt_dir: str | Path,                       # where the
                          verify: bool = True,                        # load each file strictly before keeping it
                          progress: bool = True,
                          ) -> dict[str, Path]:                       # model name -> checkpoint file under ckpt_dir
-    "Fetch released checkpoints into `ckpt_dir`, each loaded strictly before it is kept, in the layout `--ckpt-dir` reads."
+    "Fetch released checkpoints into `ckpt_dir`, each loaded strictly before it is kept."
     ckpt_dir, repo_id = Path(ckpt_dir).expanduser(), str(repo_id)
     _check_download_arguments(ckpt_dir, repo_id, repo_type, names)
     ckpt_dir.mkdir(parents=True, exist_ok=True)

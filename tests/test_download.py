@@ -129,6 +129,31 @@ def test_bad_arguments(stand_in, tmp_path):
         download_checkpoints(tmp_path / "file", repo_id=stand_in)
 
 
+def test_the_hub_path_with_a_fake_hub(stand_in, tmp_path, monkeypatch):
+    "The hub branch, with hf_hub_download replaced by a copy from the stand-in: same layout, same refusals."
+    import huggingface_hub
+    from huggingface_hub import errors
+    calls = []
+
+    def fake_download(repo_id, filename, *, repo_type, revision, local_dir, tqdm_class=None):
+        calls.append((repo_id, filename, repo_type, revision, tqdm_class is not None))   # progress=False: silent bars
+        if not (stand_in / filename).is_file():
+            raise errors.EntryNotFoundError(f"{filename} not in {repo_id}")
+        (Path(local_dir) / filename).parent.mkdir(parents=True, exist_ok=True)
+        return shutil.copy(stand_in / filename, Path(local_dir) / filename)
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_download)
+    ckpt_dir = tmp_path / "checkpoints"
+    paths = download_checkpoints(ckpt_dir, repo_id="someone/a-space", names=["speechsr48k"], revision="v1",
+                                 progress=False)
+    assert paths == find_checkpoints(ckpt_dir, ["speechsr48k"])
+    assert calls == [("someone/a-space", "speechsr48k/G_100000.pth", "space", "v1", True),
+                     ("someone/a-space", "speechsr48k/config.json", "space", "v1", True)]
+    assert _tree(ckpt_dir) == ["speechsr48k/G_100000.pth", "speechsr48k/config.json"]
+    with pytest.raises(FileNotFoundError, match="someone/a-space has no denoiser/g_best"):
+        download_checkpoints(ckpt_dir, repo_id="someone/a-space", repo_type="model", names=["denoiser"])
+
+
 def _cli(*args: str) -> subprocess.CompletedProcess:
     "The command, offline: HF_HUB_OFFLINE=1 makes huggingface_hub refuse any request."
     return subprocess.run([sys.executable, "-m", "hierspeech_nb.cli", *args], capture_output=True, text=True,
