@@ -20,7 +20,7 @@ _LAZY: dict[str, str] = {   # public name -> submodule (relative to this package
     **dict.fromkeys(["english_cleaners2", "text_to_ids"], "text"),
     **dict.fromkeys(["extract_semantic_features", "load_mms"], "semantic"),
     **dict.fromkeys(["get_f0", "normalize_f0"], "pitch"),
-    **dict.fromkeys(["create_model", "load_checkpoint"], "models"),
+    **dict.fromkeys(["create_model", "download_checkpoints", "load_checkpoint"], "models"),
     **dict.fromkeys(["SynthesizerTrn", "voice_conversion"], "synthesizer"),
     **dict.fromkeys(["HierSpeechDiscriminator"], "discriminators"),
     **dict.fromkeys(["synthesizer_losses"], "losses"),
@@ -75,7 +75,7 @@ if TYPE_CHECKING:   # static analysers and IDEs see the eager imports; at run ti
     from .inference import HierSpeechPipeline, VoicePrompt, save_wav
     from .losses import synthesizer_losses
     from .mas import maximum_path
-    from .models import create_model, load_checkpoint
+    from .models import create_model, download_checkpoints, load_checkpoint
     from .pitch import get_f0, normalize_f0
     from .semantic import extract_semantic_features, load_mms
     from .speechsr import SpeechSR, released_speechsr, super_resolve

@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 # %% auto 0
 __all__ = ['logger', 'EXIT_OK', 'EXIT_BAD_INPUT', 'EXIT_NON_FINITE', 'EXIT_INTERRUPTED', 'TRAINABLE', 'SPEECHSR', 'TINY',
            'AUDIO_SUFFIXES', 'COMMANDS', 'CommandError', 'add_train_arguments', 'run_train', 'add_tts_arguments',
-           'add_vc_arguments', 'run_tts', 'run_vc', 'build_parser', 'main']
+           'add_vc_arguments', 'run_tts', 'run_vc', 'add_download_arguments', 'run_download', 'build_parser', 'main']
 
 # %% ../nbs/20_cli.ipynb
 EXIT_OK, EXIT_BAD_INPUT, EXIT_NON_FINITE, EXIT_INTERRUPTED = 0, 2, 3, 130
@@ -318,9 +318,34 @@ def run_vc(args: argparse.Namespace) -> int:
     return _write(args, audio, rate)
 
 # %% ../nbs/20_cli.ipynb
+def add_download_arguments(parser: argparse.ArgumentParser) -> None:
+    "Options of `hierspeech-nb download`."
+    from hierspeech_nb.models import DEFAULT_WEIGHTS_REPO, DEFAULT_WEIGHTS_REPO_TYPE, RELEASED_FILES, WEIGHTS_REPO_TYPES
+    parser.add_argument("--ckpt-dir", required=True, type=Path,
+                        help="folder to put the checkpoints in (created if missing); then pass it to tts/vc --ckpt-dir")
+    parser.add_argument("--repo", default=DEFAULT_WEIGHTS_REPO,
+                        help="Hugging Face repository id, or a local folder with the same layout")
+    parser.add_argument("--repo-type", default=DEFAULT_WEIGHTS_REPO_TYPE, help=" or ".join(WEIGHTS_REPO_TYPES))
+    parser.add_argument("--revision", help="branch, tag or commit of the repository (default: main)")
+    parser.add_argument("--only", nargs="+", metavar="MODEL", help="models to fetch, of: " + " ".join(RELEASED_FILES))
+    parser.add_argument("--no-verify", action="store_true", help="keep the files without loading them strictly")
+    parser.add_argument("--no-progress", action="store_true")
+
+
+def run_download(args: argparse.Namespace) -> int:
+    "`hierspeech-nb download`: the released checkpoints into --ckpt-dir, each loaded strictly first."
+    from hierspeech_nb.models import RELEASED_FILES, download_checkpoints
+    paths = download_checkpoints(args.ckpt_dir, repo_id=args.repo, repo_type=args.repo_type,
+                                 names=args.only or tuple(RELEASED_FILES), revision=args.revision,
+                                 verify=not args.no_verify, progress=not args.no_progress)
+    logger.info("%d checkpoint(s) in %s: pass --ckpt-dir %s to tts and vc", len(paths), args.ckpt_dir, args.ckpt_dir)
+    return EXIT_OK
+
+# %% ../nbs/20_cli.ipynb
 COMMANDS = {"train": (add_train_arguments, run_train, "train a model on a filelist"),
             "tts": (add_tts_arguments, run_tts, "text-to-speech in the voice of a prompt"),
-            "vc": (add_vc_arguments, run_vc, "voice conversion: a source's words in a prompt's voice")}
+            "vc": (add_vc_arguments, run_vc, "voice conversion: a source's words in a prompt's voice"),
+            "download": (add_download_arguments, run_download, "fetch the released checkpoints, each loaded strictly")}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,13 +7,18 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import logging
+import os
 import pickle
+import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from .blocks import fold_weight_norm
 from .config import load_config
@@ -24,8 +29,9 @@ CHECKPOINT_CONTAINER_KEYS = ("model", "generator")   # SpeechSR files: "model"; 
 MAX_LISTED_KEYS = 5                                  # how many keys of each kind an error message lists
 
 # %% auto 0
-__all__ = ['logger', 'CHECKPOINT_CONTAINER_KEYS', 'MAX_LISTED_KEYS', 'MODEL_BUILDERS', 'OPTIMIZER', 'create_model',
-           'read_state_dict', 'check_state_dict', 'load_checkpoint']
+__all__ = ['logger', 'CHECKPOINT_CONTAINER_KEYS', 'MAX_LISTED_KEYS', 'MODEL_BUILDERS', 'OPTIMIZER', 'DEFAULT_WEIGHTS_REPO',
+           'DEFAULT_WEIGHTS_REPO_TYPE', 'WEIGHTS_REPO_TYPES', 'RELEASED_FILES', 'CONFIG_FILE_NAME', 'PARTIAL_PREFIX',
+           'create_model', 'read_state_dict', 'check_state_dict', 'load_checkpoint', 'download_checkpoints']
 
 # %% ../nbs/10b_models.ipynb
 # Model name -> (module, function(config) -> nn.Module). Each later notebook defines its builder; the import is
@@ -119,8 +125,8 @@ def load_checkpoint(name: str,                          # one of MODEL_NAMES
                     optimize: bool = False,             # optimize_for_inference (appendix A3): fold + fast drop-ins
                     ) -> nn.Module:                     # strictly loaded, in eval mode
     "Build model `name` and load a checkpoint file into it strictly, ready for inference."
+    state_dict = read_state_dict(path, device=device)      # first: an unreadable file fails before the build
     model = create_model(name, config, device=device)
-    state_dict = read_state_dict(path, device=device)
     check_state_dict(model, state_dict, source=f"checkpoint {path}")
     model.load_state_dict(state_dict, strict=True)
     logger.info("loaded %s from %s", name, path)
@@ -130,3 +136,172 @@ def load_checkpoint(name: str,                          # one of MODEL_NAMES
     if fold:
         fold_weight_norm(model)
     return model.eval()
+
+# %% ../nbs/10b_models.ipynb
+DEFAULT_WEIGHTS_REPO = "LeeSangHoon/HierSpeech_TTS"   # the authors' Hugging Face Space serving the official demo
+DEFAULT_WEIGHTS_REPO_TYPE = "space"
+WEIGHTS_REPO_TYPES = ("space", "model")
+RELEASED_FILES = {  # model name -> path in the repository (the official scripts' default paths)
+    "synthesizer": "logs/hierspeechpp_eng_kor/hierspeechpp_v1.1_ckpt.pth",
+    "ttv": "logs/ttv_libritts_v1/ttv_lt960_ckpt.pth",
+    "speechsr24k": "speechsr24k/G_340000.pth",
+    "speechsr48k": "speechsr48k/G_100000.pth",
+    "denoiser": "denoiser/g_best",
+}
+CONFIG_FILE_NAME = "config.json"   # the training config beside each file (kept for the official scripts)
+PARTIAL_PREFIX = ".download-"      # temporary folders inside ckpt_dir, removed when the call ends
+
+# %% ../nbs/10b_models.ipynb
+class _Silent(tqdm):
+    "A progress bar that never shows: huggingface_hub's bars when progress=False."
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **{**kwargs, "disable": True})
+
+
+def _fetch(repo_id: str, repo_path: str, into: Path, repo_type: str, revision: str | None,
+           progress: bool) -> Path | None:
+    "Copy `repo_path` of a local folder or a hub repository into `into`; None if the repository has no such file."
+    if Path(repo_id).expanduser().is_dir():
+        source = Path(repo_id).expanduser() / repo_path
+        if not source.is_file():
+            return None
+        into.mkdir(parents=True, exist_ok=True)
+        return Path(shutil.copy2(source, into / source.name))
+    try:
+        from huggingface_hub import errors, hf_hub_download
+    except ImportError:
+        raise ImportError("fetching from the Hugging Face Hub needs huggingface_hub: pip install huggingface_hub "
+                          "(or pass a local folder with the released layout).") from None
+    quiet = {} if progress or "tqdm_class" not in inspect.signature(hf_hub_download).parameters else {
+        "tqdm_class": _Silent}                             # older huggingface_hub versions have no tqdm_class
+    try:
+        return Path(hf_hub_download(repo_id, repo_path, repo_type=repo_type, revision=revision, local_dir=into,
+                                    **quiet))
+    except errors.LocalEntryNotFoundError:
+        raise                                              # no network: the caller says what to do
+    except (errors.RepositoryNotFoundError, errors.RevisionNotFoundError) as error:
+        raise FileNotFoundError(f"{repo_type} repository {repo_id!r} (revision {revision or 'main'}) was not found "
+                                f"on the Hugging Face Hub ({type(error).__name__}); check the name and the repo "
+                                "type, or pass a local folder with the same layout.") from None
+    except errors.EntryNotFoundError:
+        return None
+
+# %% ../nbs/10b_models.ipynb
+def _offline_errors() -> tuple[type[BaseException], ...]:
+    "The exceptions that mean 'no network' to huggingface_hub: its own, and those of its HTTP client."
+    found = [ConnectionError, TimeoutError]            # huggingface_hub's OfflineModeIsEnabled is a ConnectionError
+    for module_name, name in (("huggingface_hub.errors", "LocalEntryNotFoundError"), ("httpx", "TransportError"),
+                              ("requests", "ConnectionError"), ("requests", "Timeout")):
+        try:
+            found.append(getattr(importlib.import_module(module_name), name))
+        except (ImportError, AttributeError):
+            pass
+    return tuple(found)
+
+
+def _offline_message(ckpt_dir: Path, repo_id: str, names: list[str], error: BaseException) -> str:
+    "What to run on a connected machine instead."
+    command = f"hierspeech-nb download --ckpt-dir {ckpt_dir}"
+    if repo_id != DEFAULT_WEIGHTS_REPO:
+        command += f" --repo {repo_id}"
+    if sorted(names) != sorted(RELEASED_FILES):
+        command += " --only " + " ".join(names)
+    return (f"could not reach the Hugging Face Hub for {repo_id} ({type(error).__name__}: no network, or "
+            f"HF_HUB_OFFLINE=1). On a connected machine run `{command}`, then copy that folder here and pass it as "
+            "--ckpt-dir (or to HierSpeechPipeline.from_checkpoints). MMS is not among these files: it stays in the "
+            "Hugging Face cache (`huggingface-cli download facebook/mms-300m` there, then copy the cache).")
+
+# %% ../nbs/10b_models.ipynb
+def _verify(name: str, path: Path, source: str) -> None:
+    "Load `path` strictly as model `name`; a ValueError naming `source` if it does not fit."
+    try:
+        load_checkpoint(name, path)
+    except (ValueError, RuntimeError) as error:
+        problem = " ".join(str(error).split()).replace(f"checkpoint {path} ", "")   # the staging path means nothing
+        raise ValueError(f"{source} is not a good {name} checkpoint and was not kept: {problem} "
+                         "Fix: download it again (a transfer may have been cut), or check that the repository and "
+                         "the model names point at the released files.") from None
+
+
+def _in_place(ckpt_dir: Path, name: str) -> Path | None:
+    "The file of model `name` already under ckpt_dir, the one find_checkpoints would take, or None."
+    file_name = Path(RELEASED_FILES[name]).name
+    if (ckpt_dir / file_name).is_file():
+        return ckpt_dir / file_name
+    matches = [p for p in sorted(ckpt_dir.rglob(file_name))
+               if not any(part.startswith(PARTIAL_PREFIX) for part in p.relative_to(ckpt_dir).parts)]
+    return matches[0] if matches else None
+
+
+def _is_good(name: str, path: Path) -> bool:
+    "Whether the file in place loads strictly; a warning saying why not."
+    try:
+        _verify(name, path, f"{path} (already there)")
+    except ValueError as error:
+        logger.warning("%s Downloading it again, to the same place.", error)
+        return False
+    return True
+
+
+def _download_one(ckpt_dir: Path, repo_id: str, repo_type: str, name: str, revision: str | None, verify: bool,
+                  progress: bool, staging: Path) -> Path:
+    "Fetch one model's file into `staging`, check it, move it into place; its config.json joins it if missing."
+    repo_path = RELEASED_FILES[name]
+    existing = _in_place(ckpt_dir, name)
+    if existing is not None and (not verify or _is_good(name, existing)):
+        target = existing
+        logger.info("%s: %s is already there, not downloaded again", name, target)
+    else:
+        fetched = _fetch(repo_id, repo_path, staging / name, repo_type, revision, progress)
+        if fetched is None:
+            raise FileNotFoundError(f"{repo_id} has no {repo_path} (the {name} checkpoint); choose the models it "
+                                    "holds (names= or --only), or a repository with the released layout.")
+        if verify:
+            _verify(name, fetched, f"{repo_path} from {repo_id}")
+        target = existing or ckpt_dir / repo_path              # a bad file is replaced where it lies
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(fetched, target)                            # atomic: staging is on ckpt_dir's file system
+        logger.info("%s: %s -> %s", name, repo_path, target)
+    config = target.parent / CONFIG_FILE_NAME
+    if not config.is_file():
+        fetched = _fetch(repo_id, f"{Path(repo_path).parent}/{CONFIG_FILE_NAME}", staging / f"{name}-config",
+                         repo_type, revision, progress)
+        if fetched is not None:
+            os.replace(fetched, config)
+    return target
+
+# %% ../nbs/10b_models.ipynb
+def _check_download_arguments(ckpt_dir: Path, repo_id: str, repo_type: str, names) -> None:
+    "Refuse bad arguments before anything is fetched."
+    unknown = [n for n in names if n not in RELEASED_FILES]
+    if unknown or not names:
+        raise ValueError(f"unknown model names {unknown or '(none given)'}; choose from {', '.join(RELEASED_FILES)}.")
+    if repo_type not in WEIGHTS_REPO_TYPES:
+        raise ValueError(f"repo_type={repo_type!r} is not one of {', '.join(WEIGHTS_REPO_TYPES)}.")
+    if ckpt_dir.exists() and not ckpt_dir.is_dir():
+        raise NotADirectoryError(f"{ckpt_dir} is a file; pass a folder to put the checkpoints in.")
+    if not Path(repo_id).expanduser().is_dir() and (repo_id.startswith((".", "/", "~")) or repo_id.count("/") != 1):
+        raise FileNotFoundError(f"{repo_id}: neither an existing folder nor a hub id 'owner/name' (such as "
+                                f"{DEFAULT_WEIGHTS_REPO}).")
+
+
+def download_checkpoints(ckpt_dir: str | Path,                       # where the files go (created if missing)
+                         repo_id: str | Path = DEFAULT_WEIGHTS_REPO,    # hub id "owner/name", or a local folder
+                         repo_type: str = DEFAULT_WEIGHTS_REPO_TYPE,    # "space" or "model" (hub only)
+                         names: tuple[str, ...] | list[str] = tuple(RELEASED_FILES),  # the models to fetch
+                         revision: str | None = None,                # hub branch, tag or commit; None = main
+                         verify: bool = True,                        # load each file strictly before keeping it
+                         progress: bool = True,
+                         ) -> dict[str, Path]:                       # model name -> checkpoint file under ckpt_dir
+    "Fetch released checkpoints into `ckpt_dir`, each loaded strictly before it is kept."
+    ckpt_dir, repo_id = Path(ckpt_dir).expanduser(), str(repo_id)
+    _check_download_arguments(ckpt_dir, repo_id, repo_type, names)
+    ckpt_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=PARTIAL_PREFIX, dir=ckpt_dir))
+    try:
+        return {name: _download_one(ckpt_dir, repo_id, repo_type, name, revision, verify, progress, staging)
+                for name in tqdm(names, desc="checkpoints", disable=not progress, leave=False)}
+    except _offline_errors() as error:
+        raise ConnectionError(_offline_message(ckpt_dir, repo_id, list(names), error)) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
