@@ -235,6 +235,8 @@ def add_tts_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--noise-scale-vc", type=float, default=0.333, help="temperature of the synthesizer prior")
     parser.add_argument("--noise-scale-w", type=float, default=1.0, help="temperature of the durations")
     parser.add_argument("--length-scale", type=float, default=1.0, help="> 1 slower, < 1 faster")
+    parser.add_argument("--stream", action="store_true",
+                        help="write each sentence to --out as soon as it is made (loudness per sentence)")
 
 
 def add_vc_arguments(parser: argparse.ArgumentParser) -> None:
@@ -300,11 +302,31 @@ def run_tts(args: argparse.Namespace) -> int:
         raise CommandError("the text is empty; pass what to say with --text \"...\" or --text-file.")
     _check_pipeline_arguments(args)
     pipeline = _pipeline(args, "tts")
-    audio, rate = pipeline.tts(text, args.prompt, noise_scale_ttv=args.noise_scale_ttv,
-                               noise_scale_vc=args.noise_scale_vc, noise_scale_w=args.noise_scale_w,
-                               length_scale=args.length_scale, denoise_ratio=args.denoise_ratio, output_rate=args.sr,
-                               scale_norm=args.scale_norm, seed=args.seed, progress=not args.no_progress)
+    controls = dict(noise_scale_ttv=args.noise_scale_ttv, noise_scale_vc=args.noise_scale_vc,
+                    noise_scale_w=args.noise_scale_w, length_scale=args.length_scale, denoise_ratio=args.denoise_ratio,
+                    output_rate=args.sr, scale_norm=args.scale_norm, seed=args.seed, progress=not args.no_progress)
+    if args.stream:
+        return _write_stream(args, pipeline.tts_stream(text, args.prompt, **controls))
+    audio, rate = pipeline.tts(text, args.prompt, **controls)
     return _write(args, audio, rate)
+
+
+def _write_stream(args: argparse.Namespace, chunks) -> int:
+    "Append each (audio, rate) chunk to --out as it comes, the header brought up to date after each one."
+    import soundfile as sf
+    written, out = 0, None
+    try:
+        for index, (audio, rate) in enumerate(chunks):
+            if out is None:
+                out = sf.SoundFile(args.out, "w", samplerate=rate, channels=1, subtype="PCM_16")
+            out.write(audio[0].clamp(-1, 1).numpy())
+            out.flush()                      # a player reading the file sees every sentence written so far
+            written += audio.shape[-1]
+            logger.info("sentence %d: %s now holds %.2f s", index + 1, args.out, written / rate)
+    finally:
+        if out is not None:
+            out.close()
+    return EXIT_OK
 
 
 def run_vc(args: argparse.Namespace) -> int:
