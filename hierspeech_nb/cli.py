@@ -19,7 +19,8 @@ logger = logging.getLogger(__name__)
 # %% auto 0
 __all__ = ['logger', 'EXIT_OK', 'EXIT_BAD_INPUT', 'EXIT_NON_FINITE', 'EXIT_INTERRUPTED', 'TRAINABLE', 'SPEECHSR', 'TINY',
            'AUDIO_SUFFIXES', 'COMMANDS', 'CommandError', 'add_train_arguments', 'run_train', 'add_tts_arguments',
-           'add_vc_arguments', 'run_tts', 'run_vc', 'add_download_arguments', 'run_download', 'build_parser', 'main']
+           'add_vc_arguments', 'run_tts', 'run_vc', 'add_download_arguments', 'run_download', 'add_demo_arguments',
+           'run_demo', 'build_parser', 'main']
 
 # %% ../nbs/20_cli.ipynb
 EXIT_OK, EXIT_BAD_INPUT, EXIT_NON_FINITE, EXIT_INTERRUPTED = 0, 2, 3, 130
@@ -364,10 +365,56 @@ def run_download(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 # %% ../nbs/20_cli.ipynb
+def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
+    "Options of `hierspeech-nb demo`."
+    parser.add_argument("--ckpt-dir", type=Path, help="folder with the released checkpoints, found by file name")
+    parser.add_argument("--random-weights", action="store_true",
+                        help="tiny random models instead of checkpoints: try the page offline (noise, not speech)")
+    parser.add_argument("--denoiser", action="store_true",
+                        help="with --ckpt-dir, also load MP-SENet (g_best) so the denoise ratio can be set")
+    parser.add_argument("--mms", default="facebook/mms-300m", help="MMS hub id or local folder (cached locally)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
+    parser.add_argument("--port", type=int, default=7860, help="port to listen on")
+    parser.add_argument("--share", action="store_true", help="also open a public gradio.live link (off by default)")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    "`hierspeech-nb demo`: serve the Gradio page of notebook 18b until Ctrl-C."
+    from hierspeech_nb.inference import OUTPUT_RATES, HierSpeechPipeline
+    if not 1 <= args.port <= 65_535:
+        raise CommandError(f"--port must be in 1..65535, got {args.port}.")
+    if args.random_weights == (args.ckpt_dir is not None):
+        raise CommandError("pass either --ckpt-dir (the folder with the released checkpoints) or --random-weights "
+                           "(tiny random models, to try the page offline).")
+    if args.ckpt_dir is not None and not args.ckpt_dir.is_dir():
+        raise CommandError(f"--ckpt-dir {args.ckpt_dir}: no such folder.")
+    if not args.random_weights:
+        _check_mms(args.mms)
+    try:
+        import gradio  # noqa: F401  (the demo extra)
+    except ImportError:
+        raise CommandError("the demo needs gradio: pip install -e '.[demo]'") from None
+    from hierspeech_nb.demo import build_demo, launch_demo
+    if args.random_weights:
+        logger.warning("--random-weights: tiny random models, the output is noise shaped like speech")
+        pipeline = HierSpeechPipeline.random(seed=0, device=args.device)
+    else:
+        try:
+            pipeline = HierSpeechPipeline.from_checkpoints(args.ckpt_dir, tasks=("tts", "vc"),
+                                                           output_rates=tuple(sorted(OUTPUT_RATES)),
+                                                           denoiser=args.denoiser, mms=args.mms, device=args.device)
+        except OSError as error:
+            raise CommandError(str(error)) from None
+    launch_demo(build_demo(pipeline), host=args.host, port=args.port, share=args.share)
+    return EXIT_OK
+
+# %% ../nbs/20_cli.ipynb
 COMMANDS = {"train": (add_train_arguments, run_train, "train a model on a filelist"),
             "tts": (add_tts_arguments, run_tts, "text-to-speech in the voice of a prompt"),
             "vc": (add_vc_arguments, run_vc, "voice conversion: a source's words in a prompt's voice"),
-            "download": (add_download_arguments, run_download, "fetch the released checkpoints, each loaded strictly")}
+            "download": (add_download_arguments, run_download, "fetch the released checkpoints, each loaded strictly"),
+            "demo": (add_demo_arguments, run_demo, "a web page for tts and vc (gradio), also callable as /tts and /vc")}
 
 
 def build_parser() -> argparse.ArgumentParser:
