@@ -108,7 +108,7 @@ class VoicePrompt:
     synthesizer_style: torch.Tensor         # float [1, gin, 1], the synthesizer's style encoder on `mel`, mixed
     ttv_style: torch.Tensor | None = None   # float [1, 256, 1], the TTV's; None when the pipeline has no TTV
     f0: torch.Tensor | None = None          # float [1, 1, N] the prompt's F0 (VC moves the source's F0 to its mean
-                                            # and spread); None when the pipeline has no MMS (no VC)
+                                            # and spread); None without MMS or with f0_method=None
     f0_method: str = "yaapt"
 
     def __repr__(self):
@@ -187,8 +187,8 @@ class HierSpeechPipeline:
 
     def prompt(self, prompt,                         # path or float tensor at 16 kHz: whose voice
                denoise_ratio: float = 0.0,             # 0..1 style from the denoised prompt (needs the denoiser)
-               f0_method: str = "yaapt",               # F0 tracker for the prompt's pitch statistics (VC)
-               ) -> VoicePrompt:
+               f0_method: str | None = "yaapt",        # F0 tracker for the prompt's pitch statistics (VC);
+               ) -> VoicePrompt:                       # None skips the F0 (TTS does not use it)
         "Encode a voice prompt once: its mel (+ the denoised one), both style vectors and its F0, for any number of calls."
         if isinstance(prompt, VoicePrompt):
             return prompt
@@ -202,13 +202,15 @@ class HierSpeechPipeline:
             mel = prompt_mels(waveform, denoise_ratio, self._denoiser(denoise_ratio), self.device)  # [P, 80, T_p]
             synthesizer_style = self.synthesizer.prompt_style(mel, None, denoise_ratio)
             ttv_style = None if self.ttv is None else _prompt_style(self.ttv, mel, None, 1, denoise_ratio)
-        f0 = get_f0(waveform, method=f0_method, progress=False) if self.mms is not None else None
-        return VoicePrompt(waveform, mel, denoise_ratio, synthesizer_style, ttv_style, f0, f0_method)
+        with_f0 = self.mms is not None and f0_method is not None
+        f0 = get_f0(waveform, method=f0_method, progress=False) if with_f0 else None
+        return VoicePrompt(waveform, mel, denoise_ratio, synthesizer_style, ttv_style, f0, f0_method or "yaapt")
 
-    def _voice(self, prompt, denoise_ratio: float | None, f0_method: str | None = None) -> VoicePrompt:
-        "The VoicePrompt of `prompt`, refusing settings that differ from those it was encoded with."
+    def _voice(self, prompt, denoise_ratio: float | None, f0_method: str | None = None,
+               task: str = "tts") -> VoicePrompt:
+        "The VoicePrompt of `prompt` (its F0 only for VC), refusing settings that differ from those it was encoded with."
         if not isinstance(prompt, VoicePrompt):
-            return self.prompt(prompt, denoise_ratio or 0.0, f0_method or "yaapt")
+            return self.prompt(prompt, denoise_ratio or 0.0, (f0_method or "yaapt") if task == "vc" else None)
         if denoise_ratio is not None and denoise_ratio != prompt.denoise_ratio:
             raise ValueError(f"this VoicePrompt was encoded with denoise_ratio={prompt.denoise_ratio}, not "
                              f"{denoise_ratio}; encode another with pipeline.prompt(..., denoise_ratio={denoise_ratio}).")
@@ -278,7 +280,7 @@ class HierSpeechPipeline:
         "Zero-shot voice conversion: `source`'s words in `prompt`'s voice; the prompt is encoded once for a list."
         if self.mms is None:
             raise ValueError("this pipeline has no MMS model; load it with tasks=('vc', ...).")
-        voice = self._voice(prompt, denoise_ratio, f0_method)
+        voice = self._voice(prompt, denoise_ratio, f0_method, task="vc")
         options = dict(noise_scale=noise_scale, output_rate=output_rate, scale_norm=scale_norm, seed=seed,
                        progress=progress)
         if isinstance(source, (list, tuple)):

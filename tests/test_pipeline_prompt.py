@@ -80,7 +80,7 @@ def test_the_prompt_is_encoded_once_for_many_sentences_and_inputs(pipeline, prom
     monkeypatch.setattr(pitch, "get_f0", counting_f0)          # the prompt's (pipeline.prompt)
     monkeypatch.setattr(synthesizer, "get_f0", counting_f0)    # each source's (voice_conversion)
     pipeline.tts(["Hello there. Yes. Go on.", "Fine."], prompt_path, seed=1, progress=False)
-    assert counts == {"mel": 1, "f0": 1}          # one prompt: one mel, one F0 (for VC), four sentences
+    assert counts == {"mel": 1, "f0": 0}          # one prompt: one mel (TTS needs no F0), four sentences
     counts.update(mel=0, f0=0)
     clip = load_audio(source_path)[:, : SAMPLE_RATE]
     pipeline.vc([clip, clip], prompt_path, seed=1, progress=False)
