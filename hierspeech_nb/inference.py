@@ -284,13 +284,13 @@ class HierSpeechPipeline:
         options = dict(noise_scale=noise_scale, output_rate=output_rate, scale_norm=scale_norm, seed=seed,
                        progress=progress)
         if isinstance(source, (list, tuple)):
-            return [self.vc(one, voice, **options) for one in source]
+            return [self.vc(one, voice, f0_method=f0_method, **options) for one in source]
         from hierspeech_nb.pitch import get_f0
         from hierspeech_nb.synthesizer import voice_conversion
-        prompt_f0 = voice.f0 if voice.f0 is not None else get_f0(voice.waveform, method=voice.f0_method,
-                                                                   progress=False)
+        method = voice.f0_method if voice.f0 is not None else (f0_method or voice.f0_method)
+        prompt_f0 = voice.f0 if voice.f0 is not None else get_f0(voice.waveform, method=method, progress=False)
         audio = voice_conversion(source, None, self.synthesizer, self.mms, noise_scale=noise_scale, seed=seed,
-                                 f0_method=voice.f0_method, device=self.device, progress=progress,
+                                 f0_method=method, device=self.device, progress=progress,
                                  style=voice.synthesizer_style, prompt_f0=prompt_f0)
         return self._finish(audio, voice.waveform, output_rate, scale_norm, progress)
 

@@ -133,3 +133,22 @@ def test_bad_prompt_settings_name_the_fix(pipeline, voice, source_path):
         pipeline.tts_stream("Hi.", voice, output_rate=22_050)
     with pytest.raises(ValueError, match="prompt lasts"):
         pipeline.prompt(torch.zeros(1, 100) + 0.5)
+
+
+def test_a_tts_prompt_used_for_vc_takes_the_asked_f0_method(pipeline, prompt_path, source_path, monkeypatch):
+    import hierspeech_nb.pitch as pitch
+    import hierspeech_nb.synthesizer as synthesizer
+    methods = []
+    real_f0 = pitch.get_f0
+
+    def recording_f0(*args, method="yaapt", **kwargs):
+        methods.append(method)
+        return real_f0(*args, method=method, **kwargs)
+
+    monkeypatch.setattr(pitch, "get_f0", recording_f0)
+    monkeypatch.setattr(synthesizer, "get_f0", recording_f0)
+    voice = pipeline.prompt(prompt_path, f0_method=None)          # encoded for TTS: no F0
+    assert voice.f0 is None
+    clip = load_audio(source_path)[:, : SAMPLE_RATE]
+    pipeline.vc(clip, voice, f0_method="harvest", seed=0, progress=False)
+    assert methods == ["harvest", "harvest"]                      # the prompt's and the source's
