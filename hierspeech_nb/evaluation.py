@@ -41,7 +41,8 @@ def as_clip(audio: str | Path | torch.Tensor | np.ndarray,  # path, or float [N]
     if isinstance(audio, (str, Path)):
         wav = load_audio(audio)[0]                      # [N] mono at 16 kHz
     else:
-        wav = as_mono_clip(torch.as_tensor(audio), name, "score a batch with evaluate_batch")   # [N], checked
+        wav = torch.as_tensor(audio).detach().cpu()     # a GPU tensor or one that requires grad: numpy reads neither
+        wav = as_mono_clip(wav, name, "score a batch with evaluate_batch")   # [N], checked
         wav = resample(wav.double(), sr, SAMPLE_RATE)
     if wav.numel() < MIN_DURATION_S * SAMPLE_RATE:
         raise ValueError(f"{name}: {wav.numel() / SAMPLE_RATE:.3f} s is too short; the metrics need at least "

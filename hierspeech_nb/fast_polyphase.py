@@ -93,7 +93,8 @@ def polyphase_activation_cl(x4: torch.Tensor,         # float [B, C, 1, T], chan
     even[..., -POLYPHASE_EDGE:] += last * filters["up_even_right"]
     odd[..., -POLYPHASE_EDGE:] += last * filters["up_odd_right"]
     if isinstance(activation, SnakeBeta):
-        if scratch is None or scratch.shape != even_full.shape:
+        if (scratch is None or scratch.shape != even_full.shape or scratch.dtype != even_full.dtype
+                or scratch.device != even_full.device):   # a buffer of another dtype would round the activation
             scratch = torch.empty_like(even_full)    # one buffer for both phases: fewer fresh pages to touch
         _snake_beta_(even_full, activation, scratch)
         _snake_beta_(odd_full, activation, scratch)
