@@ -243,6 +243,7 @@ class MMSFeatureExtractor(nn.Module):
                ) -> torch.Tensor:                 # float [B, C, (T_in - 400) // 320 + 1]
         "`hidden_states[num_layers]` of an already padded input, as [B, C, T] (no final LayerNorm)."
         input_values = _check_waveform(input_values, "input_values").squeeze(1)
+        input_values = input_values.to(next(self.parameters()).dtype)   # float32 audio into a half-precision model
         features = self.feature_extractor(input_values)                 # [B, C_conv, T]
         hidden, _ = self.feature_projection(features.transpose(1, 2))   # [B, T, C]
         hidden = hidden + self.pos_conv_embed(hidden)                   # = hidden_states[0]

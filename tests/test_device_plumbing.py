@@ -35,3 +35,14 @@ def test_as_clip_takes_tensors_that_numpy_cannot_read_directly():
 def test_tf32_is_off_for_the_golden_tests():
     "Item 9: conftest turns TF32 off, so golden tolerances mean float32 on a GPU too."
     assert torch.backends.cuda.matmul.allow_tf32 is False and torch.backends.cudnn.allow_tf32 is False
+
+
+def test_mms_encode_casts_the_audio_to_the_model_dtype():
+    "Item 3 (MMS half): float32 audio into a bfloat16 extractor, through encode as through forward."
+    from hierspeech_nb.semantic import prepare_mms_input, tiny_mms
+    mms = tiny_mms(seed=0).to(torch.bfloat16)
+    wav = 0.1 * torch.randn(1, 16_000)
+    with torch.inference_mode():
+        encoded = mms.encode(prepare_mms_input(wav))
+        forward = mms(wav)
+    assert encoded.dtype == torch.bfloat16 and torch.equal(encoded, forward)
