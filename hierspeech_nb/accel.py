@@ -44,8 +44,11 @@ def _adopt(cls: type, plain: nn.Module) -> nn.Module:
 
 
 def _inference(x: torch.Tensor) -> bool:
-    "Whether a fast path may run: autograd off and not inside a `torch.compile` trace."
-    return not torch.is_grad_enabled() and not torch.compiler.is_compiling()
+    """Whether a fast path may run: autograd off, not inside a `torch.compile` trace, and a float32 tensor on the
+    CPU, where every drop-in was derived and measured (a model optimized here and then moved to a GPU or cast to
+    half precision runs its lesson code)."""
+    return (not torch.is_grad_enabled() and not torch.compiler.is_compiling() and x.device.type == "cpu"
+            and x.dtype == torch.float32)
 
 # %% ../nbs/A3_optimize_for_inference.ipynb
 def supports_polyphase(activation: Activation1d) -> bool:
@@ -278,7 +281,7 @@ class FastConvModule(ConvModule):
         return _adopt(cls, plain)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # float [N, L, C] -> [N, L, C]
-        if self.training:
+        if self.training or not _inference(x):
             return super().forward(x)
         norm, _, pointwise_in, _, depthwise, batch_norm, activation, pointwise_out = list(self.ccm)[:8]
         h = F.linear(norm(x), pointwise_in.weight.squeeze(-1), pointwise_in.bias)     # [N, L, 2I]

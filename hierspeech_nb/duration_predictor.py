@@ -13,6 +13,7 @@ from torch import nn
 
 from .attentions import LayerNorm
 from .blocks import get_padding
+from .encoders import standard_normal
 from .flows import Flip, STYLE_CHANNELS
 
 # %% auto 0
@@ -217,8 +218,7 @@ class StochasticDurationPredictor(nn.Module):
         x = self.condition(hidden, text_mask, g)
         h_w = self.post_proj(self.post_convs(self.post_pre(durations), text_mask)) * text_mask
         if noise is None:
-            noise = torch.randn(durations.shape[0], 2, durations.shape[2], generator=generator,
-                                device=x.device, dtype=x.dtype)
+            noise = standard_normal((durations.shape[0], 2, durations.shape[2]), x, generator)
         e_q = noise * text_mask
         z_q, log_det_q = e_q, 0
         for flow in self.post_flows:                         # sample (u, nu) ~ q(. | d, h)
@@ -246,8 +246,7 @@ class StochasticDurationPredictor(nn.Module):
         "Inference: sample log-durations by running the main flow backwards (without `flows.1`)."
         x = self.condition(hidden, text_mask, g)
         if noise is None:
-            noise = torch.randn(hidden.shape[0], 2, hidden.shape[2], generator=generator,
-                                device=x.device, dtype=x.dtype)
+            noise = standard_normal((hidden.shape[0], 2, hidden.shape[2]), x, generator)
         z = noise * noise_scale
         layers = list(reversed(self.flows))
         for flow in layers[:-2] + layers[-1:]:               # flows.1 only touches nu: skipped, as upstream

@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 __all__ = ['logger', 'W2V_CHANNELS', 'ENCODER_KERNEL_SIZE', 'ENCODER_DILATION_RATE', 'SF_LAYERS_PER_STACK', 'F0_CONV_KERNEL',
            'WAVE_CHANNELS', 'WAVE_DOWNSAMPLE_RATES', 'WAVE_DOWNSAMPLE_KERNELS', 'WAVE_RESBLOCK_KERNELS',
            'WAVE_RESBLOCK_DILATIONS', 'WAVE_PRE_KERNEL', 'WAVE_POST_KERNEL', 'SPEC_WN_LAYERS', 'LatentSample',
-           'sample_gaussian', 'SourceFilterEncoder', 'DualAudioEncoder', 'kl_loss', 'gaussian_kl']
+           'standard_normal', 'sample_gaussian', 'SourceFilterEncoder', 'DualAudioEncoder', 'kl_loss', 'gaussian_kl']
 
 # %% ../nbs/06_posterior_encoders.ipynb
 class LatentSample(NamedTuple):
@@ -31,6 +31,15 @@ class LatentSample(NamedTuple):
     z: torch.Tensor          # float [B, C, T], masked sample
     mean: torch.Tensor       # float [B, C, T], mu (official `m`)
     log_std: torch.Tensor    # float [B, C, T], log sigma (official `logs`)
+
+
+def standard_normal(shape: torch.Size | tuple,               # e.g. mean.shape
+                    like: torch.Tensor,                       # the result takes its device and dtype
+                    generator: torch.Generator | None = None,  # draws on its device; None = like's device
+                    ) -> torch.Tensor:                        # float N(0, 1) draws, like's device and dtype
+    "N(0, 1) noise drawn in float32 where the generator lives, then moved: one seed, the same draw anywhere."
+    device = generator.device if generator is not None else like.device
+    return torch.randn(shape, generator=generator, device=device).to(like.device, like.dtype)
 
 
 def sample_gaussian(
@@ -46,7 +55,7 @@ def sample_gaussian(
         raise ValueError(f"sample_gaussian: mean {tuple(mean.shape)} and log_std {tuple(log_std.shape)} differ; "
                          "pass the two halves of the same projection.")
     if noise is None:
-        noise = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
+        noise = standard_normal(mean.shape, mean, generator)
     elif noise.shape != mean.shape:
         raise ValueError(f"sample_gaussian: noise {tuple(noise.shape)} must have the shape of mean "
                          f"{tuple(mean.shape)}; draw it with torch.randn(mean.shape).")

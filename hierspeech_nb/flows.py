@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .encoders import kl_loss
+from .encoders import kl_loss, standard_normal
 
 logger = logging.getLogger(__name__)
 
@@ -271,7 +271,7 @@ def bidirectional_kl(
     prior_side, log_det = flow(posterior_z, x_mask, g)                  # f(z), on the prior side
     kl_q_to_p = kl_loss(prior_side, posterior_log_std, prior_mean, prior_log_std, x_mask) - log_det.sum() / num_frames
     if noise is None:
-        noise = torch.randn(prior_mean.shape, generator=generator, device=prior_mean.device, dtype=prior_mean.dtype)
+        noise = standard_normal(prior_mean.shape, prior_mean, generator)
     # $u = \mu_p + \sigma_p \epsilon$, masked
     prior_sample = (prior_mean + noise * torch.exp(prior_log_std)) * x_mask
     posterior_side, log_det = flow(prior_sample, x_mask, g, reverse=True)  # f^-1(u), on the posterior side

@@ -117,6 +117,14 @@ class VoicePrompt:
                 f"f0={'none' if self.f0 is None else self.f0_method})")
 
 # %% ../nbs/18_inference.ipynb
+def _cast(model, dtype):
+    "A model cast to half precision with float32 islands (appendix A5); unchanged for dtype None."
+    if dtype is None:
+        return model
+    from hierspeech_nb.precision import cast_for_inference   # the appendix comes after this notebook
+    return cast_for_inference(model, dtype)
+
+
 @dataclass
 class HierSpeechPipeline:
     "The models of HierSpeech++ and the two tasks, text-to-speech and voice conversion."
@@ -134,7 +142,8 @@ class HierSpeechPipeline:
                          denoiser: bool = False,               # load MP-SENet (for denoise_ratio > 0)
                          mms: str | Path = MMS_MODEL_ID,       # MMS hub id or local folder (for "vc")
                          device: str = "cpu",
-                         optimize: bool = True):               # optimize_for_inference (appendix A3)
+                         optimize: bool = True,                # optimize_for_inference (appendix A3)
+                         dtype: str | None = None):            # "bf16" / "fp16": half precision (appendix A5)
         "Load the released checkpoints (strict) found by name under `ckpt_dir`; SpeechSR falls back to the bundled copy."
         for rate in output_rates:
             _check_rate(rate)
@@ -143,15 +152,17 @@ class HierSpeechPipeline:
         from hierspeech_nb.speechsr import RELEASED_SPEECHSR_DIR, RELEASED_SPEECHSR_FILES   # notebook 16
         bundled = {name: RELEASED_SPEECHSR_DIR / file for name, file in RELEASED_SPEECHSR_FILES.values()}
         files = find_checkpoints(ckpt_dir, names, bundled)
-        models = {name: load_checkpoint(name, path, device=device, optimize=optimize) for name, path in files.items()}
+        models = {name: load_checkpoint(name, path, device=device, optimize=optimize, dtype=dtype)
+                  for name, path in files.items()}
         return cls(synthesizer=models["synthesizer"], ttv=models.get("ttv"), denoiser=models.get("denoiser"),
-                   mms=load_mms(mms, device=device) if "vc" in tasks else None,
+                   mms=_cast(load_mms(mms, device=device), dtype) if "vc" in tasks else None,
                    speechsr={rate: models[OUTPUT_RATES[rate]] for rate in output_rates if OUTPUT_RATES[rate]},
                    device=str(device))
 
     @classmethod
     def random(cls, seed: int = 0, device: str = "cpu",
-               optimize: bool = True):   # optimize_for_inference (appendix A3)
+               optimize: bool = True,    # optimize_for_inference (appendix A3)
+               dtype: str | None = None):   # "bf16" / "fp16": half precision (appendix A5)
         "Every model with tiny random weights (released architecture, few channels): try the path offline."
         with torch.random.fork_rng(devices=[]):        # models are built on the CPU, then moved to `device`
             torch.default_generator.manual_seed(seed)  # the caller's global random state is left untouched
@@ -160,8 +171,9 @@ class HierSpeechPipeline:
         if optimize:   # the appendix comes after this notebook in the course, hence the import here
             from hierspeech_nb.accel import optimize_for_inference
             models = {name: optimize_for_inference(model) for name, model in models.items()}
+        models = {name: _cast(model, dtype) for name, model in models.items()}
         return cls(synthesizer=models["synthesizer"], ttv=models["ttv"], denoiser=models["denoiser"],
-                   mms=tiny_mms(seed=seed, device=device),
+                   mms=_cast(tiny_mms(seed=seed, device=device), dtype),
                    speechsr={24_000: models["speechsr24k"], 48_000: models["speechsr48k"]}, device=str(device))
 
     def _denoiser(self, denoise_ratio: float):
@@ -174,8 +186,9 @@ class HierSpeechPipeline:
         return as_prompt_denoiser(self.denoiser, device=self.device, progress=False)
 
     def _finish(self, audio: torch.Tensor, prompt, output_rate: int, scale_norm: str, progress: bool):
-        "SpeechSR to the output rate, then loudness; returns (float [1, T], rate)."
+        "SpeechSR to the output rate, then loudness; returns (float32 [1, T], rate) whatever the models' dtype."
         _check_rate(output_rate)
+        audio = audio.float()
         if output_rate != SAMPLE_RATE:
             if output_rate not in self.speechsr:
                 raise ValueError(f"output_rate={output_rate} needs the {OUTPUT_RATES[output_rate]} model, which "

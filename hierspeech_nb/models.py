@@ -29,9 +29,10 @@ CHECKPOINT_CONTAINER_KEYS = ("model", "generator")   # SpeechSR files: "model"; 
 MAX_LISTED_KEYS = 5                                  # how many keys of each kind an error message lists
 
 # %% auto 0
-__all__ = ['logger', 'CHECKPOINT_CONTAINER_KEYS', 'MAX_LISTED_KEYS', 'MODEL_BUILDERS', 'OPTIMIZER', 'DEFAULT_WEIGHTS_REPO',
-           'DEFAULT_WEIGHTS_REPO_TYPE', 'WEIGHTS_REPO_TYPES', 'RELEASED_FILES', 'CONFIG_FILE_NAME', 'PARTIAL_PREFIX',
-           'create_model', 'read_state_dict', 'check_state_dict', 'load_checkpoint', 'download_checkpoints']
+__all__ = ['logger', 'CHECKPOINT_CONTAINER_KEYS', 'MAX_LISTED_KEYS', 'MODEL_BUILDERS', 'OPTIMIZER', 'CASTER',
+           'DEFAULT_WEIGHTS_REPO', 'DEFAULT_WEIGHTS_REPO_TYPE', 'WEIGHTS_REPO_TYPES', 'RELEASED_FILES',
+           'CONFIG_FILE_NAME', 'PARTIAL_PREFIX', 'create_model', 'read_state_dict', 'check_state_dict',
+           'load_checkpoint', 'download_checkpoints']
 
 # %% ../nbs/10b_models.ipynb
 # Model name -> (module, function(config) -> nn.Module). Each later notebook defines its builder; the import is
@@ -44,6 +45,7 @@ MODEL_BUILDERS = {
     "denoiser": ("hierspeech_nb.denoiser", "build_denoiser"),
 }
 OPTIMIZER = ("hierspeech_nb.accel", "optimize_for_inference")   # load_checkpoint(optimize=True): appendix A3
+CASTER = ("hierspeech_nb.precision", "cast_for_inference")      # load_checkpoint(dtype=...): appendix A5
 
 
 def _builder(name: str):
@@ -123,6 +125,7 @@ def load_checkpoint(name: str,                          # one of MODEL_NAMES
                     device: torch.device | str = "cpu",
                     fold: bool = False,                 # fold weight norm into plain weights (exact; inference only)
                     optimize: bool = False,             # optimize_for_inference (appendix A3): fold + fast drop-ins
+                    dtype: str | torch.dtype | None = None,  # "bf16" / "fp16": cast_for_inference (appendix A5)
                     ) -> nn.Module:                     # strictly loaded, in eval mode
     "Build model `name` and load a checkpoint file into it strictly, ready for inference."
     state_dict = read_state_dict(path, device=device)      # first: an unreadable file fails before the build
@@ -132,9 +135,12 @@ def load_checkpoint(name: str,                          # one of MODEL_NAMES
     logger.info("loaded %s from %s", name, path)
     if optimize:   # the appendix comes after this notebook in the course: found by name, like the builders
         module_name, function_name = OPTIMIZER
-        return getattr(importlib.import_module(module_name), function_name)(model)
-    if fold:
+        model = getattr(importlib.import_module(module_name), function_name)(model)
+    elif fold:
         fold_weight_norm(model)
+    if dtype is not None:   # appendix A5: half precision with float32 islands
+        module_name, function_name = CASTER
+        model = getattr(importlib.import_module(module_name), function_name)(model, dtype)
     return model.eval()
 
 # %% ../nbs/10b_models.ipynb

@@ -115,7 +115,7 @@ def get_f0(wav: torch.Tensor | np.ndarray,  # float [N], [B, N] or [B, 1, N] in 
            f0_max: float = F0_MAX_INFERENCE,  # Hz search ceiling; F0_MAX_TRAINING for TTV training targets
            on_failure: str = "raise",       # one of FAILURE_POLICIES
            progress: bool = True,           # show a progress bar over the clips
-           ) -> torch.Tensor:               # float64 [B, 1, ceil(N / 80)], Hz, 0 = unvoiced
+           ) -> torch.Tensor:               # float64 [B, 1, ceil(N / 80)] on the CPU, Hz, 0 = unvoiced
     "F0 every 5 ms, as the official `get_yaapt_f0` computes it (or with a faster WORLD tracker)."
     if method not in F0_METHODS:
         raise ValueError(f"get_f0: unknown method {method!r}; choose one of {F0_METHODS}.")
@@ -131,8 +131,9 @@ def get_f0(wav: torch.Tensor | np.ndarray,  # float [N], [B, N] or [B, 1, N] in 
     f0 = np.zeros((clips.shape[0], 1, num_f0_frames(clips.shape[-1])))   # [B, 1, frames] float64
     for index, clip in enumerate(tqdm(clips, desc=f"F0 ({method})", disable=not progress, leave=False)):
         f0[index, 0] = _track_clip(clip, index, method, f0_max, on_failure)
-    device = wav.device if isinstance(wav, torch.Tensor) else "cpu"
-    return torch.from_numpy(f0).to(device)
+    # the trackers run in numpy; the result stays on the CPU in float64 (slow or missing on accelerators): a caller
+    # moves what it derives from it, e.g. the normalised log-F0, to the model's device
+    return torch.from_numpy(f0)
 
 # %% ../nbs/04_pitch.ipynb
 GROSS_ERROR_RATIO = 0.2   # a frame is a gross pitch error when the two F0 values differ by more than 20 %

@@ -338,9 +338,9 @@ def voice_conversion(source,                        # path, or float tensor [T] 
         if style is None:
             prompts = prompt_with_denoised(prompt_audio, denoiser) if denoise_ratio > 0 else prompt_audio  # [P, N]
             prompt_mel = mel_spectrogram(prompts.to(device))                           # [P, 80, T_p]
-        generator = None if seed is None else torch.Generator(device).manual_seed(seed)
+        generator = None if seed is None else torch.Generator().manual_seed(seed)   # CPU draws: the same on any device
         lengths = torch.tensor([w2v.shape[-1]], device=device)
         audio = synthesizer.convert(w2v, lengths, log_f0.to(device), prompt_mel, noise_scale=noise_scale,
                                     denoise_ratio=denoise_ratio, generator=generator,
                                     style=None if style is None else style.to(device))
-    return audio[0, :, : source_wav.shape[-1]]
+    return audio[0, :, : source_wav.shape[-1]].float()   # float32 from a half-precision model too (appendix A5)

@@ -213,7 +213,7 @@ def text_to_speech_stream(text: str,                  # English text, one or mor
     if ttv_style is None or synthesizer_style is None:    # a VoicePrompt (notebook 18) brings both
         with torch.inference_mode():
             prompt_mel = prompt_mels(prompt, denoise_ratio, denoiser, device)            # [P, 80, T_p]
-    generator = None if seed is None else torch.Generator(device).manual_seed(seed)
+    generator = None if seed is None else torch.Generator().manual_seed(seed)   # CPU draws: the same on any device
 
     def sentences_audio():   # checks above run at the call; the work runs as the caller asks for each sentence
         for _, ids in tqdm(sentences, desc="sentences", disable=not progress, leave=False):
@@ -227,7 +227,7 @@ def text_to_speech_stream(text: str,                  # English text, one or mor
                                             prompt_mel, noise_scale=noise_scale_vc, denoise_ratio=denoise_ratio,
                                             generator=generator, style=None if synthesizer_style is None
                                             else synthesizer_style.to(device))              # [1, 1, 320 T]
-            yield audio[0]
+            yield audio[0].float()   # float32 from a half-precision model too (appendix A5)
     return sentences_audio()
 
 # %% ../nbs/15b_ttv_training_and_tts.ipynb
