@@ -6,7 +6,9 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -18,9 +20,9 @@ logger = logging.getLogger(__name__)
 
 # %% auto 0
 __all__ = ['logger', 'EXIT_OK', 'EXIT_BAD_INPUT', 'EXIT_NON_FINITE', 'EXIT_INTERRUPTED', 'TRAINABLE', 'SPEECHSR', 'TINY',
-           'AUDIO_SUFFIXES', 'COMMANDS', 'CommandError', 'add_train_arguments', 'run_train', 'add_tts_arguments',
-           'add_vc_arguments', 'run_tts', 'run_vc', 'add_download_arguments', 'run_download', 'add_demo_arguments',
-           'run_demo', 'build_parser', 'main']
+           'PREPROCESS_TIMEOUT', 'AUDIO_SUFFIXES', 'COMMANDS', 'CommandError', 'add_train_arguments', 'run_train',
+           'add_preprocess_arguments', 'run_preprocess', 'add_tts_arguments', 'add_vc_arguments', 'run_tts', 'run_vc',
+           'add_download_arguments', 'run_download', 'add_demo_arguments', 'run_demo', 'build_parser', 'main']
 
 # %% ../nbs/20_cli.ipynb
 EXIT_OK, EXIT_BAD_INPUT, EXIT_NON_FINITE, EXIT_INTERRUPTED = 0, 2, 3, 130
@@ -123,9 +125,7 @@ def _mms(name: str, device: torch.device):
 
 def run_train(args: argparse.Namespace) -> int:
     "`hierspeech-nb train`: preprocess, build the loader and train."
-    import torch.distributed as dist
     from hierspeech_nb.batches import SpeechDataset, collate, make_dataloader
-    from hierspeech_nb.data import preprocess
     from hierspeech_nb.synthesizer_training import SynthesizerTask
     from hierspeech_nb.training import setup_distributed
     from hierspeech_nb.ttv_training import TTVTask
@@ -139,15 +139,7 @@ def run_train(args: argparse.Namespace) -> int:
         return _fit(args, config, task, loader, eval_batches, device, rank)
     cache_dir = args.cache_dir or args.out / "cache"
     filelists = [args.filelist] + ([args.eval_filelist] if args.eval_filelist else [])
-    if rank == 0:
-        mms = _mms(args.mms, device)
-        for filelist in filelists:
-            logger.info("preprocessing %s into %s", filelist, cache_dir)
-            preprocess(filelist, cache_dir, mms, f0_method=args.f0_method, root=args.root, device=device,
-                       progress=not args.no_progress)
-        del mms
-    if world_size > 1:
-        dist.barrier()
+    _preprocess_shards(args, filelists, cache_dir, rank, world_size, device)   # every rank: its own shard
     with_text = args.model == "ttv"                # the TTV also reads the phoneme ids of each transcript
     dataset = SpeechDataset(args.filelist, cache_dir, config.data, max_frames=args.max_frames, root=args.root,
                             with_text=with_text, seed=config.train.seed, progress=False)
@@ -203,6 +195,78 @@ def _fit(args: argparse.Namespace, config, task, loader, eval_batches, device, r
     if rank == 0:
         logger.info("done: step %d, checkpoint %s", trainer.step, trainer.last_checkpoint)
     return EXIT_OK
+
+# %% ../nbs/20_cli.ipynb
+PREPROCESS_TIMEOUT = datetime.timedelta(hours=24)   # how long a rank waits for the others' shards
+
+
+def add_preprocess_arguments(parser: argparse.ArgumentParser) -> None:
+    "Options of `hierspeech-nb preprocess`."
+    parser.add_argument("--filelist", required=True, type=Path, nargs="+", help="filelist(s): path|transcript|speaker")
+    parser.add_argument("--cache-dir", required=True, type=Path, help="feature cache (pass the same to train)")
+    parser.add_argument("--root", type=Path, help="base folder of relative paths (default: above the list's folder)")
+    parser.add_argument("--mms", default="facebook/mms-300m", help="MMS hub id or folder, or 'tiny' for tests")
+    parser.add_argument("--f0-method", default="yaapt")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--shard", help="I/N: utterances i with i %% N == I (default: RANK/WORLD_SIZE under torchrun)")
+    parser.add_argument("--no-progress", action="store_true")
+
+
+def _parse_shard(text: str | None) -> tuple[int, int]:
+    "`--shard I/N`, else torchrun's RANK/WORLD_SIZE, else the whole list (0, 1)."
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if text is None:
+        return int(os.environ.get("RANK", "0")), world_size
+    if world_size > 1:
+        raise CommandError("--shard and torchrun both choose a shard; leave --shard out under torchrun.")
+    index, _, count = text.partition("/")
+    if not (index.isdigit() and count.isdigit() and int(index) < int(count)):
+        raise CommandError(f"--shard {text}: expected I/N with 0 <= I < N, e.g. 0/4 ... 3/4.")
+    return int(index), int(count)
+
+
+def _preprocess_all(args: argparse.Namespace, filelists, cache_dir: Path, shard: tuple[int, int], device):
+    "Preprocess one shard of each filelist; the summed counts (computed, cached, skipped)."
+    from hierspeech_nb.data import preprocess
+    mms, counts = _mms(args.mms, device), [0, 0, 0]
+    for filelist in filelists:
+        logger.info("preprocessing shard %d/%d of %s into %s", *shard, filelist, cache_dir)
+        report = preprocess(filelist, cache_dir, mms, f0_method=args.f0_method, root=args.root, device=device,
+                            progress=not args.no_progress, shard=shard)
+        counts = [a + b for a, b in zip(counts, (report.computed, report.cached, len(report.skipped)))]
+    return counts
+
+
+def run_preprocess(args: argparse.Namespace) -> int:
+    "`hierspeech-nb preprocess`: MMS features and F0 of one shard of the filelists into --cache-dir."
+    shard = _parse_shard(args.shard)
+    for filelist in args.filelist:
+        if not filelist.is_file():
+            raise CommandError(f"--filelist {filelist}: no such file.")
+    _check_mms(args.mms)
+    device = torch.device(args.device)
+    if device.type == "cuda" and "LOCAL_RANK" in os.environ:     # torchrun: one GPU per process
+        device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
+    computed, cached, skipped = _preprocess_all(args, args.filelist, args.cache_dir, shard, device)
+    logger.info("shard %d/%d: %d computed, %d already cached, %d skipped", *shard, computed, cached, skipped)
+    return EXIT_OK
+
+
+def _preprocess_shards(args: argparse.Namespace, filelists, cache_dir: Path, rank: int, world_size: int, device):
+    "Every rank preprocesses its shard, then waits for all shards on a gloo group with a long timeout."
+    import torch.distributed as dist
+    group = dist.new_group(backend="gloo", timeout=PREPROCESS_TIMEOUT) if world_size > 1 else None
+    counts = _preprocess_all(args, filelists, cache_dir, (rank, world_size), device)
+    if device.type == "cuda":
+        torch.cuda.empty_cache()                                  # MMS is gone: give its memory to training
+    everyone = [counts]
+    if group is not None:
+        everyone = [None] * world_size
+        dist.all_gather_object(everyone, counts, group=group)     # the wait: returns once every shard is done
+        dist.destroy_process_group(group)
+    if rank == 0:
+        computed, cached, skipped = (sum(column) for column in zip(*everyone))
+        logger.info("cache %s: %d computed, %d already cached, %d skipped", cache_dir, computed, cached, skipped)
 
 # %% ../nbs/20_cli.ipynb
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")   # prompt/source formats soundfile reads
@@ -411,6 +475,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 # %% ../nbs/20_cli.ipynb
 COMMANDS = {"train": (add_train_arguments, run_train, "train a model on a filelist"),
+            "preprocess": (add_preprocess_arguments, run_preprocess, "cache MMS features and F0 (shardable)"),
             "tts": (add_tts_arguments, run_tts, "text-to-speech in the voice of a prompt"),
             "vc": (add_vc_arguments, run_vc, "voice conversion: a source's words in a prompt's voice"),
             "download": (add_download_arguments, run_download, "fetch the released checkpoints, each loaded strictly"),
