@@ -111,8 +111,9 @@ def resolve_precision(precision: str, device: torch.device,
     return (torch.bfloat16, False) if precision == "bf16" else (torch.float16, True)
 
 # %% ../nbs/13_training.ipynb
-def _rng_state() -> dict:
-    "Every global random state, as tensors and plain values (loadable with weights_only=True)."
+def _rng_state(device: torch.device | str = "cpu",   # this process's device: its CUDA generator is saved too
+               ) -> dict:
+    "Every global random state of this process, as tensors and plain values (loadable with weights_only=True)."
     numpy_state = np.random.get_state()
     python_state = random.getstate()
     state = {"torch": torch.get_rng_state(),
@@ -120,21 +121,24 @@ def _rng_state() -> dict:
                        "pos": int(numpy_state[2]), "has_gauss": int(numpy_state[3]),
                        "cached_gaussian": float(numpy_state[4])},
              "python": [python_state[0], list(python_state[1]), python_state[2]]}
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
+    if torch.device(device).type == "cuda":            # only the GPU this process uses: N GPUs load on M
+        state["cuda"] = torch.cuda.get_rng_state(device)
     return state
 
 
-def _set_rng_state(state: dict) -> None:
-    "Restore what `_rng_state` saved."
+def _set_rng_state(state: dict, device: torch.device | str = "cpu") -> None:
+    "Restore what `_rng_state` saved (its CUDA state only onto a CUDA `device`)."
     torch.set_rng_state(state["torch"])
     numpy_state = state["numpy"]
     np.random.set_state((numpy_state["key"], numpy_state["state"].numpy().astype(np.uint32), numpy_state["pos"],
                          numpy_state["has_gauss"], numpy_state["cached_gaussian"]))
     version, values, gauss = state["python"]
     random.setstate((version, tuple(values), gauss))
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+    cuda = state.get("cuda")
+    if isinstance(cuda, list):                          # older checkpoints: every GPU's state
+        cuda = cuda[torch.device(device).index or 0] if (torch.device(device).index or 0) < len(cuda) else None
+    if cuda is not None and torch.device(device).type == "cuda":
+        torch.cuda.set_rng_state(cuda, device)
 
 
 def checkpoint_paths(out_dir: str | Path) -> list[Path]:
@@ -234,7 +238,7 @@ class _TrainerBase:
         self.discriminator = None if self.discriminator is None else self.discriminator.to(self.device)
         self.autocast_dtype, use_scaler = resolve_precision(self.options.precision, self.device)
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=use_scaler)
-        self.rng = torch.Generator(self.device).manual_seed(seed + self.rank)   # segments, noise, style dropout
+        self.seed, self.rng = seed, torch.Generator(self.device).manual_seed(seed + self.rank)   # segments, noise, style dropout
         make_optimizer = lambda m: torch.optim.AdamW(m.parameters(), train.learning_rate, betas=tuple(train.betas),
                                                      eps=train.eps)
         self.optimizers = {"generator": make_optimizer(self.generator)}
@@ -279,14 +283,24 @@ class _TrainerCheckpoints(_TrainerBase):
                 "discriminator": None if self.discriminator is None else self.discriminator.state_dict(),
                 "optimizers": {k: v.state_dict() for k, v in self.optimizers.items()},
                 "schedulers": {k: v.state_dict() for k, v in self.schedulers.items()},
-                "scaler": self.scaler.state_dict(), "rng": _rng_state(), "trainer_rng": self.rng.get_state(),
+                "scaler": self.scaler.state_dict(), "rng": self._all_ranks_rng(), "world_size": self.world_size,
                 "config": self.task.config.to_dict() if hasattr(self.task, "config") else None}
 
+    def _all_ranks_rng(self) -> list[dict]:
+        "Each rank's random states, in rank order (a collective: every rank must call it)."
+        mine = {"global": _rng_state(self.device), "trainer": self.rng.get_state()}
+        if self.world_size == 1:
+            return [mine]
+        everyone = [None] * self.world_size
+        dist.all_gather_object(everyone, mine)
+        return everyone
+
     def save_checkpoint(self) -> Path | None:
-        "Save `checkpoints/step_<step>.pt` atomically on rank 0 and keep the newest `keep_last`."
+        "Save `checkpoints/step_<step>.pt` atomically (call on every rank; rank 0 writes), keep the newest `keep_last`."
+        state = self.state()                        # every rank: it gathers the random states
         if not self.is_main:
             return None
-        path = save_atomic(self.state(), self.out_dir / "checkpoints" / f"step_{self.step:08d}.pt")
+        path = save_atomic(state, self.out_dir / "checkpoints" / f"step_{self.step:08d}.pt")
         for old in checkpoint_paths(self.out_dir)[: -self.options.keep_last]:
             old.unlink()
         self.last_checkpoint = path
@@ -316,12 +330,33 @@ class _TrainerCheckpoints(_TrainerBase):
             optimizer.load_state_dict(state["optimizers"][name])
             self.schedulers[name].load_state_dict(state["schedulers"][name])
         self.scaler.load_state_dict(state["scaler"])
-        _set_rng_state(state["rng"])
-        self.rng.set_state(state["trainer_rng"])
         self.step, self.epoch, self.batch_in_epoch = state["step"], state["epoch"], state["batch_in_epoch"]
+        rngs = state["rng"] if isinstance(state["rng"], list) else [{"global": state["rng"],   # one-rank format
+                                                                     "trainer": state["trainer_rng"]}]
+        if len(rngs) == self.world_size:
+            self._restore_rng(rngs[self.rank])
+        else:
+            self._reseed(f"{len(rngs)} ranks saved it, {self.world_size} resume it")
+            self.batch_in_epoch = math.ceil(self.batch_in_epoch * len(rngs) / self.world_size)
         self.last_checkpoint = path
         logger.info("resumed from %s at step %d", path, self.step)
         return path
+
+    def _restore_rng(self, saved: dict) -> None:
+        "This rank's own random states, or a reseed where they cannot apply (e.g. CUDA states on a CPU)."
+        try:
+            self.rng.set_state(saved["trainer"])
+        except RuntimeError:                        # a CPU generator's state into a CUDA one, or back
+            return self._reseed("it was saved on another kind of device")
+        _set_rng_state(saved["global"], self.device)
+
+    def _reseed(self, why: str) -> None:
+        "Seed every generator of this rank from (seed, step, rank): a new but reproducible continuation."
+        seed = int(np.random.SeedSequence([self.seed, self.step, self.rank]).generate_state(1)[0])
+        for seed_generator in (random.seed, np.random.seed, torch.manual_seed, self.rng.manual_seed):
+            seed_generator(seed)
+        logger.warning("resume: the checkpoint's random states are not restored exactly (%s); rank %d is reseeded "
+                       "from (seed, step, rank)", why, self.rank)
 
 # %% ../nbs/13_training.ipynb
 class _TrainerStep(_TrainerCheckpoints):
@@ -432,6 +467,7 @@ class _TrainerLogging(_TrainerStep):
 def _set_epoch(loader, epoch: int, start_batch: int) -> None:
     "Point the loader's batch plan and crops at `epoch`, skipping `start_batch` batches already trained on."
     sampler = getattr(loader, "batch_sampler", None)
+    start_batch = min(start_batch, getattr(sampler, "num_batches", start_batch))   # resumed on fewer ranks
     if hasattr(sampler, "set_epoch") and start_batch:
         sampler.set_epoch(epoch, start_batch)
     elif hasattr(sampler, "set_epoch"):

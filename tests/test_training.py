@@ -85,6 +85,25 @@ def test_resume_is_exact_across_epochs(tmp_path):
     assert drop_timing(straight.history[-1]) == drop_timing(second.history[-1])
 
 
+def test_rng_states_are_per_device_and_old_checkpoints_resume(tmp_path):
+    from hierspeech_nb.training import _rng_state, _set_rng_state
+    assert "cuda" not in _rng_state("cpu")                   # a CPU process saves no GPU state
+    state = {**_rng_state("cpu"), "cuda": [torch.zeros(16, dtype=torch.uint8)] * 8}   # the old all-GPUs list
+    expected = torch.rand(3)
+    _set_rng_state(state, "cpu")                             # loads on a machine without those 8 GPUs
+    assert torch.equal(torch.rand(3), expected)
+    first = toy_trainer(tmp_path, 3)
+    first.fit(toy_loader())
+    saved = torch.load(latest_checkpoint(tmp_path), weights_only=True)
+    assert saved["world_size"] == 1 and len(saved["rng"]) == 1
+    old = {**saved, "rng": saved["rng"][0]["global"], "trainer_rng": saved["rng"][0]["trainer"]}   # one-rank layout
+    torch.save(old, tmp_path / "old.pt")
+    resumed = toy_trainer(tmp_path / "again", 3)
+    resumed.resume(tmp_path / "old.pt")
+    assert torch.equal(resumed.rng.get_state(), saved["rng"][0]["trainer"])
+    assert torch.equal(torch.get_rng_state(), saved["rng"][0]["global"]["torch"])
+
+
 def test_resume_checks_what_it_loads(tmp_path):
     trainer = toy_trainer(tmp_path / "run", 1)
     with pytest.raises(FileNotFoundError, match="no checkpoints"):
