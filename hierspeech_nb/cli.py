@@ -61,7 +61,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--save-every", type=int, default=1000)
     parser.add_argument("--keep-last", type=int, default=3)
     parser.add_argument("--grad-clip", type=float, help="max gradient norm (default: no clipping)")
-    parser.add_argument("--num-workers", type=int, default=0, help="DataLoader worker processes")
+    parser.add_argument("--num-workers", type=int, help="DataLoader worker processes per training process "
+                                                        "(default: up to 4 on CUDA, 0 on the CPU)")
     parser.add_argument("--seed", type=int, help="default: the config's train.seed")
     parser.add_argument("--no-tensorboard", action="store_true")
     parser.add_argument("--no-progress", action="store_true")
@@ -123,6 +124,15 @@ def _mms(name: str, device: torch.device):
         raise CommandError(f"--mms {name}: {error}") from None
 
 
+def _loader_options(args: argparse.Namespace, device: torch.device, world_size: int) -> dict:
+    "Workers (--num-workers, else up to 4 per GPU process and 0 on the CPU) and page-locked batches on CUDA."
+    workers = args.num_workers
+    if workers is None:    # the CPU computes the model with all its cores: workers would only compete with it
+        per_machine = int(os.environ.get("LOCAL_WORLD_SIZE", world_size))    # processes sharing these cores
+        workers = min(4, (os.cpu_count() or 1) // per_machine) if device.type == "cuda" else 0
+    return {"num_workers": workers, "pin_memory": device.type == "cuda"}
+
+
 def run_train(args: argparse.Namespace) -> int:
     "`hierspeech-nb train`: preprocess, build the loader and train."
     from hierspeech_nb.batches import SpeechDataset, collate, make_dataloader
@@ -135,7 +145,7 @@ def run_train(args: argparse.Namespace) -> int:
         _check_mms(args.mms)             # on every rank, before a process group starts or a model loads
     rank, world_size, device = setup_distributed(args.device)
     if args.model in SPEECHSR:
-        loader, eval_batches, task = _speechsr_data(args, config, rank, world_size)
+        loader, eval_batches, task = _speechsr_data(args, config, rank, world_size, device)
         return _fit(args, config, task, loader, eval_batches, device, rank)
     cache_dir = args.cache_dir or args.out / "cache"
     filelists = [args.filelist] + ([args.eval_filelist] if args.eval_filelist else [])
@@ -144,7 +154,7 @@ def run_train(args: argparse.Namespace) -> int:
     dataset = SpeechDataset(args.filelist, cache_dir, config.data, max_frames=args.max_frames, root=args.root,
                             with_text=with_text, seed=config.train.seed, progress=False)
     loader = make_dataloader(dataset, args.batch_size or config.train.batch_size, seed=config.train.seed,
-                             num_replicas=world_size, rank=rank, num_workers=args.num_workers)
+                             num_replicas=world_size, rank=rank, **_loader_options(args, device, world_size))
     eval_batches = []
     if args.eval_filelist is not None and rank == 0:
         held_out = SpeechDataset(args.eval_filelist, cache_dir, config.data, root=args.root, with_text=with_text,
@@ -154,7 +164,7 @@ def run_train(args: argparse.Namespace) -> int:
     return _fit(args, config, task, loader, eval_batches, device, rank)
 
 
-def _speechsr_data(args: argparse.Namespace, config, rank: int, world_size: int):
+def _speechsr_data(args: argparse.Namespace, config, rank: int, world_size: int, device: torch.device):
     "SpeechSR's loader (random crops at the output rate), held-out crops and task: the audio paths are all it needs."
     from hierspeech_nb.batches import make_dataloader
     from hierspeech_nb.data import read_filelist
@@ -169,8 +179,8 @@ def _speechsr_data(args: argparse.Namespace, config, rank: int, world_size: int)
 
     dataset = clips(args.filelist, config.train.seed)
     loader = make_dataloader(dataset, args.batch_size or config.train.batch_size, seed=config.train.seed,
-                             num_replicas=world_size, rank=rank, num_workers=args.num_workers,
-                             collate_fn=collate_clips)
+                             num_replicas=world_size, rank=rank, collate_fn=collate_clips,
+                             **_loader_options(args, device, world_size))
     eval_batches = []
     if args.eval_filelist is not None and rank == 0:
         held_out = clips(args.eval_filelist, config.train.seed + 1)

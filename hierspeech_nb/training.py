@@ -363,12 +363,13 @@ class _TrainerStep(_TrainerCheckpoints):
     "Adds one training step: discriminator step, generator step, each guarded against non-finite losses."
 
     def _check_finite(self, losses: dict[str, torch.Tensor], which: str) -> None:
-        "Raise NonFiniteLossError (on every rank) if any loss is NaN or infinite."
-        bad = [name for name, value in losses.items() if not torch.isfinite(value.detach()).all()]
-        flag = torch.tensor([float(bool(bad))], device=self.device)
+        "Raise NonFiniteLossError (on every rank) if any loss is NaN or infinite; one host sync."
+        finite = torch.stack([torch.isfinite(value.detach()).all() for value in losses.values()])   # on the device
+        flag = (~finite).any().float().reshape(1)
         if self.world_size > 1:
             dist.all_reduce(flag, op=dist.ReduceOp.MAX)
-        if flag.item() > 0:
+        if flag.item() > 0:                        # the sync: the optimiser must not step on a NaN
+            bad = [name for name, ok in zip(losses, finite.tolist()) if not ok]
             values = ", ".join(f"{name}={float(losses[name].detach()):.4g}" for name in bad) or "on another rank"
             kept = self.last_checkpoint or "none saved yet"
             raise NonFiniteLossError(f"step {self.step + 1}: {which} loss is not finite ({values}); training stopped "
@@ -376,7 +377,7 @@ class _TrainerStep(_TrainerCheckpoints):
                                      "lower learning rate, precision 'fp32', or grad_clip set; check the data for "
                                      "silent or corrupt clips.")
 
-    def _optimizer_step(self, name: str, loss: torch.Tensor, module: nn.Module) -> float:
+    def _optimizer_step(self, name: str, loss: torch.Tensor, module: nn.Module) -> torch.Tensor:
         "Backward, unscale, clip and step one optimiser; returns the gradient norm before clipping."
         optimizer = self.optimizers[name]
         optimizer.zero_grad(set_to_none=True)
@@ -385,10 +386,14 @@ class _TrainerStep(_TrainerCheckpoints):
         max_norm = self.options.grad_clip if self.options.grad_clip is not None else math.inf
         norm = torch.nn.utils.clip_grad_norm_(module.parameters(), max_norm)
         self.scaler.step(optimizer)
-        return float(norm)
+        return norm.detach()
 
     def train_step(self, batch: dict) -> dict[str, float]:
         "One discriminator step and one generator step on `batch`; returns the losses as floats."
+        return {name: float(value) for name, value in self._train_step(batch).items()}
+
+    def _train_step(self, batch: dict) -> dict[str, torch.Tensor]:
+        "`train_step`, its logs left as tensors on the device: reading them would wait for the GPU every step."
         batch = _move(batch, self.device)
         autocast = (torch.autocast(self.device.type, dtype=self.autocast_dtype) if self.autocast_dtype is not None
                     else nullcontext())
@@ -401,13 +406,13 @@ class _TrainerStep(_TrainerCheckpoints):
             self._check_finite(d_losses, "discriminator")
             logs["grad_norm/discriminator"] = self._optimizer_step("discriminator", d_losses["total"],
                                                                    self.discriminator)
-            logs.update({f"d/{k}": float(v.detach()) for k, v in d_losses.items()})
+            logs.update({f"d/{k}": v.detach() for k, v in d_losses.items()})
         with autocast:
             g_losses = self.task.generator_losses(output, self.discriminator)
         self._check_finite(g_losses, "generator")
         logs["grad_norm/generator"] = self._optimizer_step("generator", g_losses["total"], self.generator)
         self.scaler.update()
-        logs.update({f"g/{k}": float(v.detach()) for k, v in g_losses.items()})
+        logs.update({f"g/{k}": v.detach() for k, v in g_losses.items()})
         return logs
 
 # %% ../nbs/13_training.ipynb
@@ -492,7 +497,7 @@ class Trainer(_TrainerLogging):
             self.discriminator.train()
         bar = tqdm(total=options.max_steps, initial=self.step, desc="train",
                    disable=not (options.progress and self.is_main), leave=False)
-        running: dict[str, list[float]] = {}
+        running: dict[str, list[torch.Tensor]] = {}
         started = time.perf_counter()
         with _InterruptFlag() as interrupt:
             while self.step < options.max_steps:
@@ -500,13 +505,14 @@ class Trainer(_TrainerLogging):
                 with torch.random.fork_rng(devices=[]):   # a new DataLoader iterator draws a global-RNG seed
                     batches = iter(loader)
                 for batch in batches:
-                    logs = self.train_step(batch)
+                    logs = self._train_step(batch)
                     self.step, self.batch_in_epoch = self.step + 1, self.batch_in_epoch + 1
                     bar.update(1)
                     for name, value in logs.items():
                         running.setdefault(name, []).append(value)
                     if self.step % options.log_every == 0 or self.step == options.max_steps:
-                        means = {k: sum(v) / len(v) for k, v in running.items()}
+                        floats = {k: torch.stack(v).tolist() for k, v in running.items()}   # read once per log
+                        means = {k: sum(v) / len(v) for k, v in floats.items()}
                         means["lr"] = self.optimizers["generator"].param_groups[0]["lr"]
                         means["steps_per_second"] = len(running["g/total"]) / (time.perf_counter() - started)
                         self.log_scalars(means)

@@ -226,3 +226,23 @@ def test_trainer_methods_are_defined_in_class_bodies():
         method = inspect.getattr_static(Trainer, name)
         owner = method.__qualname__.rsplit(".", 1)[0]
         assert owner in classes and method.__name__ == name, f"Trainer.{name} is {method.__qualname__}"
+
+
+def test_logged_means_equal_the_per_step_losses(tmp_path):
+    "fit keeps the losses as tensors between logs; the logged means are those of the per-step floats."
+    every_step = toy_trainer(tmp_path / "a", 6)
+    every_step.fit(toy_loader())
+    options = TrainerOptions(out_dir=tmp_path / "b", max_steps=6, log_every=3, save_every=100, tensorboard=False,
+                             progress=False, seed=0)
+    every_third = Trainer(ToyTask(), options)
+    every_third.fit(toy_loader())
+    assert [record["step"] for record in every_third.history] == [3, 6]
+    for record, steps in zip(every_third.history, (every_step.history[:3], every_step.history[3:])):
+        for name in ("g/total", "g/mel", "d/total", "grad_norm/generator", "grad_norm/discriminator"):
+            assert record[name] == sum(step[name] for step in steps) / 3, name
+
+
+def test_train_step_returns_floats(tmp_path):
+    trainer = toy_trainer(tmp_path, 1)
+    logs = trainer.train_step(next(iter(toy_loader())))
+    assert logs and all(type(value) is float for value in logs.values())
