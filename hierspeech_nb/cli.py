@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime
 import logging
 import os
 import sys
@@ -20,9 +19,9 @@ logger = logging.getLogger(__name__)
 
 # %% auto 0
 __all__ = ['logger', 'EXIT_OK', 'EXIT_BAD_INPUT', 'EXIT_NON_FINITE', 'EXIT_INTERRUPTED', 'TRAINABLE', 'SPEECHSR', 'TINY',
-           'PREPROCESS_TIMEOUT', 'AUDIO_SUFFIXES', 'COMMANDS', 'CommandError', 'add_train_arguments', 'run_train',
-           'add_preprocess_arguments', 'run_preprocess', 'add_tts_arguments', 'add_vc_arguments', 'run_tts', 'run_vc',
-           'add_download_arguments', 'run_download', 'add_demo_arguments', 'run_demo', 'build_parser', 'main']
+           'AUDIO_SUFFIXES', 'COMMANDS', 'CommandError', 'add_train_arguments', 'run_train', 'add_preprocess_arguments',
+           'run_preprocess', 'add_tts_arguments', 'add_vc_arguments', 'run_tts', 'run_vc', 'add_download_arguments',
+           'run_download', 'add_demo_arguments', 'run_demo', 'build_parser', 'main']
 
 # %% ../nbs/20_cli.ipynb
 EXIT_OK, EXIT_BAD_INPUT, EXIT_NON_FINITE, EXIT_INTERRUPTED = 0, 2, 3, 130
@@ -149,7 +148,7 @@ def run_train(args: argparse.Namespace) -> int:
         return _fit(args, config, task, loader, eval_batches, device, rank)
     cache_dir = args.cache_dir or args.out / "cache"
     filelists = [args.filelist] + ([args.eval_filelist] if args.eval_filelist else [])
-    _preprocess_shards(args, filelists, cache_dir, rank, world_size, device)   # every rank: its own shard
+    logger.info("cache %s: %s", cache_dir, _preprocess(args, filelists, cache_dir, (rank, world_size), device))
     with_text = args.model == "ttv"                # the TTV also reads the phoneme ids of each transcript
     dataset = SpeechDataset(args.filelist, cache_dir, config.data, max_frames=args.max_frames, root=args.root,
                             with_text=with_text, seed=config.train.seed, progress=False)
@@ -207,9 +206,6 @@ def _fit(args: argparse.Namespace, config, task, loader, eval_batches, device, r
     return EXIT_OK
 
 # %% ../nbs/20_cli.ipynb
-PREPROCESS_TIMEOUT = datetime.timedelta(hours=24)   # how long a rank waits for the others' shards
-
-
 def add_preprocess_arguments(parser: argparse.ArgumentParser) -> None:
     "Options of `hierspeech-nb preprocess`."
     parser.add_argument("--filelist", required=True, type=Path, nargs="+", help="filelist(s): path|transcript|speaker")
@@ -235,16 +231,15 @@ def _parse_shard(text: str | None) -> tuple[int, int]:
     return int(index), int(count)
 
 
-def _preprocess_all(args: argparse.Namespace, filelists, cache_dir: Path, shard: tuple[int, int], device):
-    "Preprocess one shard of each filelist; the summed counts (computed, cached, skipped)."
-    from hierspeech_nb.data import preprocess
-    mms, counts = _mms(args.mms, device), [0, 0, 0]
-    for filelist in filelists:
-        logger.info("preprocessing shard %d/%d of %s into %s", *shard, filelist, cache_dir)
-        report = preprocess(filelist, cache_dir, mms, f0_method=args.f0_method, root=args.root, device=device,
-                            progress=not args.no_progress, shard=shard)
-        counts = [a + b for a, b in zip(counts, (report.computed, report.cached, len(report.skipped)))]
-    return counts
+def _preprocess(args: argparse.Namespace, filelists, cache_dir: Path, shard: tuple[int, int], device):
+    "Shard `I/N` of the filelists into the cache; under `train`, every rank's shard (see notebook 12)."
+    from hierspeech_nb.data import preprocess_shards
+    logger.info("preprocessing shard %d/%d of %s into %s", *shard, ", ".join(map(str, filelists)), cache_dir)
+    report = preprocess_shards(filelists, cache_dir, _mms(args.mms, device), rank=shard[0], world_size=shard[1],
+                               f0_method=args.f0_method, root=args.root, device=device, progress=not args.no_progress)
+    if device.type == "cuda":
+        torch.cuda.empty_cache()                                  # MMS is gone: give its memory to training
+    return report
 
 
 def run_preprocess(args: argparse.Namespace) -> int:
@@ -257,26 +252,8 @@ def run_preprocess(args: argparse.Namespace) -> int:
     device = torch.device(args.device)
     if device.type == "cuda" and "LOCAL_RANK" in os.environ:     # torchrun: one GPU per process
         device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
-    computed, cached, skipped = _preprocess_all(args, args.filelist, args.cache_dir, shard, device)
-    logger.info("shard %d/%d: %d computed, %d already cached, %d skipped", *shard, computed, cached, skipped)
+    logger.info("shard %d/%d: %s", *shard, _preprocess(args, args.filelist, args.cache_dir, shard, device))
     return EXIT_OK
-
-
-def _preprocess_shards(args: argparse.Namespace, filelists, cache_dir: Path, rank: int, world_size: int, device):
-    "Every rank preprocesses its shard, then waits for all shards on a gloo group with a long timeout."
-    import torch.distributed as dist
-    group = dist.new_group(backend="gloo", timeout=PREPROCESS_TIMEOUT) if world_size > 1 else None
-    counts = _preprocess_all(args, filelists, cache_dir, (rank, world_size), device)
-    if device.type == "cuda":
-        torch.cuda.empty_cache()                                  # MMS is gone: give its memory to training
-    everyone = [counts]
-    if group is not None:
-        everyone = [None] * world_size
-        dist.all_gather_object(everyone, counts, group=group)     # the wait: returns once every shard is done
-        dist.destroy_process_group(group)
-    if rank == 0:
-        computed, cached, skipped = (sum(column) for column in zip(*everyone))
-        logger.info("cache %s: %d computed, %d already cached, %d skipped", cache_dir, computed, cached, skipped)
 
 # %% ../nbs/20_cli.ipynb
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")   # prompt/source formats soundfile reads

@@ -5,6 +5,7 @@
 # %% ../nbs/12_data.ipynb 3
 from __future__ import annotations
 
+import datetime
 import hashlib
 import logging
 import os
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+import torch.distributed as dist
 from tqdm.auto import tqdm
 
 from .audio import SAMPLE_RATE, load_audio, pad_to_frames
@@ -27,8 +29,8 @@ logger = logging.getLogger(__name__)
 
 # %% auto 0
 __all__ = ['logger', 'FILELIST_SEPARATOR', 'FILELIST_FIELDS', 'FILELIST_COMMENT', 'CACHE_FORMAT', 'CACHE_HASH_CHARS',
-           'CACHE_KEYS', 'CACHE_LOAD_ERRORS', 'Utterance', 'read_filelist', 'utterance_features', 'cache_path',
-           'save_atomic', 'PreprocessReport', 'check_shard', 'preprocess']
+           'CACHE_KEYS', 'CACHE_LOAD_ERRORS', 'PREPROCESS_TIMEOUT', 'Utterance', 'read_filelist', 'utterance_features',
+           'cache_path', 'save_atomic', 'PreprocessReport', 'check_shard', 'preprocess', 'preprocess_shards']
 
 # %% ../nbs/12_data.ipynb
 FILELIST_SEPARATOR = "|"                               # between the fields of a line
@@ -272,3 +274,28 @@ def preprocess(filelist_or_utterances,             # a filelist path, or a list 
         warnings.warn(f"preprocess: skipped {len(report.skipped)} of {report.total} utterances (see the report's "
                       f"`skipped` for each path and reason): {report}.")
     return report
+
+# %% ../nbs/12_data.ipynb
+PREPROCESS_TIMEOUT = datetime.timedelta(hours=24)   # how long a rank waits for the others' shards
+
+
+def preprocess_shards(filelists: list,                  # filelist paths (or lists of Utterance)
+                      cache_dir: str | Path,
+                      mms: MMSFeatureExtractor,
+                      *,
+                      rank: int = 0,                    # this process's shard ...
+                      world_size: int = 1,              # ... of this many
+                      timeout: datetime.timedelta = PREPROCESS_TIMEOUT,
+                      **options,                        # preprocess's keywords (f0_method, root, device, ...)
+                      ) -> PreprocessReport:            # of the whole cache when the ranks form a process group
+    "Preprocess shard `rank` of each filelist, then wait (gloo, long timeout) for the other ranks' shards."
+    waiting = world_size > 1 and dist.is_available() and dist.is_initialized()
+    group = dist.new_group(backend="gloo", timeout=timeout) if waiting else None   # every rank joins it now
+    reports = [preprocess(filelist, cache_dir, mms, shard=(rank, world_size), **options) for filelist in filelists]
+    if group is not None:
+        everyone = [None] * world_size
+        dist.all_gather_object(everyone, reports, group=group)   # returns once every rank has sent its reports
+        dist.destroy_process_group(group)
+        reports = [report for rank_reports in everyone for report in rank_reports]
+    return PreprocessReport(sum(r.computed for r in reports), sum(r.cached for r in reports),
+                            {path: why for r in reports for path, why in r.skipped.items()})

@@ -32,9 +32,9 @@ from .models import check_state_dict, read_state_dict
 logger = logging.getLogger(__name__)
 
 # %% auto 0
-__all__ = ['logger', 'PRECISIONS', 'CHECKPOINT_FORMAT', 'CHECKPOINT_GLOB', 'EVAL_SEED', 'Evaluation', 'GANTask', 'TrainerOptions',
-           'resolve_precision', 'checkpoint_paths', 'latest_checkpoint', 'NonFiniteLossError', 'setup_distributed',
-           'cleanup_distributed', 'Trainer']
+__all__ = ['logger', 'PRECISIONS', 'CHECKPOINT_FORMAT', 'CHECKPOINT_FORMATS_READ', 'CHECKPOINT_GLOB', 'EVAL_SEED', 'Evaluation',
+           'GANTask', 'TrainerOptions', 'resolve_precision', 'checkpoint_paths', 'latest_checkpoint',
+           'NonFiniteLossError', 'setup_distributed', 'cleanup_distributed', 'Trainer']
 
 # %% ../nbs/13_training.ipynb
 @dataclass
@@ -74,7 +74,8 @@ class GANTask:
 
 # %% ../nbs/13_training.ipynb
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-CHECKPOINT_FORMAT = "hierspeech-nb-trainer/1"   # stored in every checkpoint; bump when its layout changes
+CHECKPOINT_FORMAT = "hierspeech-nb-trainer/2"   # stored in every checkpoint; bump when its layout changes
+CHECKPOINT_FORMATS_READ = (CHECKPOINT_FORMAT, "hierspeech-nb-trainer/1")   # /1: one rank's random states
 CHECKPOINT_GLOB = "step_*.pt"
 
 
@@ -134,11 +135,8 @@ def _set_rng_state(state: dict, device: torch.device | str = "cpu") -> None:
                          numpy_state["has_gauss"], numpy_state["cached_gaussian"]))
     version, values, gauss = state["python"]
     random.setstate((version, tuple(values), gauss))
-    cuda = state.get("cuda")
-    if isinstance(cuda, list):                          # older checkpoints: every GPU's state
-        cuda = cuda[torch.device(device).index or 0] if (torch.device(device).index or 0) < len(cuda) else None
-    if cuda is not None and torch.device(device).type == "cuda":
-        torch.cuda.set_rng_state(cuda, device)
+    if torch.device(device).type == "cuda" and isinstance(state.get("cuda"), torch.Tensor):   # /1: a list, skipped
+        torch.cuda.set_rng_state(state["cuda"], device)
 
 
 def checkpoint_paths(out_dir: str | Path) -> list[Path]:
@@ -238,7 +236,7 @@ class _TrainerBase:
         self.discriminator = None if self.discriminator is None else self.discriminator.to(self.device)
         self.autocast_dtype, use_scaler = resolve_precision(self.options.precision, self.device)
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=use_scaler)
-        self.seed, self.rng = seed, torch.Generator(self.device).manual_seed(seed + self.rank)   # segments, noise, style dropout
+        self.seed, self.rng = seed, torch.Generator(self.device).manual_seed(seed + self.rank)   # segments, noise
         make_optimizer = lambda m: torch.optim.AdamW(m.parameters(), train.learning_rate, betas=tuple(train.betas),
                                                      eps=train.eps)
         self.optimizers = {"generator": make_optimizer(self.generator)}
@@ -288,11 +286,9 @@ class _TrainerCheckpoints(_TrainerBase):
 
     def _all_ranks_rng(self) -> list[dict]:
         "Each rank's random states, in rank order (a collective: every rank must call it)."
-        mine = {"global": _rng_state(self.device), "trainer": self.rng.get_state()}
-        if self.world_size == 1:
-            return [mine]
-        everyone = [None] * self.world_size
-        dist.all_gather_object(everyone, mine)
+        everyone = [{"global": _rng_state(self.device), "trainer": self.rng.get_state()}] * self.world_size
+        if self.world_size > 1:
+            dist.all_gather_object(everyone, everyone[self.rank])
         return everyone
 
     def save_checkpoint(self) -> Path | None:
@@ -319,7 +315,7 @@ class _TrainerCheckpoints(_TrainerBase):
         if not path.is_file():
             raise FileNotFoundError(f"checkpoint {path} does not exist; pass a step_*.pt file or a run folder.")
         state = torch.load(path, map_location="cpu", weights_only=True)   # RNG states must stay on the CPU
-        if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        if not isinstance(state, dict) or state.get("format") not in CHECKPOINT_FORMATS_READ:
             raise ValueError(f"{path} is not a training checkpoint of this trainer ({CHECKPOINT_FORMAT}); to start "
                              "from released weights use init_checkpoint (--init) instead of resume.")
         check_state_dict(self.generator, state["generator"], source=f"checkpoint {path} (generator)")
@@ -331,31 +327,27 @@ class _TrainerCheckpoints(_TrainerBase):
             self.schedulers[name].load_state_dict(state["schedulers"][name])
         self.scaler.load_state_dict(state["scaler"])
         self.step, self.epoch, self.batch_in_epoch = state["step"], state["epoch"], state["batch_in_epoch"]
-        rngs = state["rng"] if isinstance(state["rng"], list) else [{"global": state["rng"],   # one-rank format
+        rngs = state["rng"] if isinstance(state["rng"], list) else [{"global": state["rng"],   # format /1
                                                                      "trainer": state["trainer_rng"]}]
-        if len(rngs) == self.world_size:
-            self._restore_rng(rngs[self.rank])
-        else:
-            self._reseed(f"{len(rngs)} ranks saved it, {self.world_size} resume it")
-            self.batch_in_epoch = math.ceil(self.batch_in_epoch * len(rngs) / self.world_size)
+        self._restore_rng(rngs)
+        self.batch_in_epoch = math.ceil(self.batch_in_epoch * len(rngs) / self.world_size)   # in global batches
         self.last_checkpoint = path
         logger.info("resumed from %s at step %d", path, self.step)
         return path
 
-    def _restore_rng(self, saved: dict) -> None:
-        "This rank's own random states, or a reseed where they cannot apply (e.g. CUDA states on a CPU)."
+    def _restore_rng(self, rngs: list[dict]) -> None:
+        "This rank's own random states; where they cannot apply, a reseed from (seed, step, rank)."
+        why = f"{len(rngs)} ranks saved them, {self.world_size} resume" if len(rngs) != self.world_size else ""
         try:
-            self.rng.set_state(saved["trainer"])
+            if not why:
+                self.rng.set_state(rngs[self.rank]["trainer"])
+                return _set_rng_state(rngs[self.rank]["global"], self.device)
         except RuntimeError:                        # a CPU generator's state into a CUDA one, or back
-            return self._reseed("it was saved on another kind of device")
-        _set_rng_state(saved["global"], self.device)
-
-    def _reseed(self, why: str) -> None:
-        "Seed every generator of this rank from (seed, step, rank): a new but reproducible continuation."
+            why = "they were saved on another kind of device"
         seed = int(np.random.SeedSequence([self.seed, self.step, self.rank]).generate_state(1)[0])
         for seed_generator in (random.seed, np.random.seed, torch.manual_seed, self.rng.manual_seed):
             seed_generator(seed)
-        logger.warning("resume: the checkpoint's random states are not restored exactly (%s); rank %d is reseeded "
+        logger.warning("resume: random states not restored exactly (%s); rank %d is reseeded "
                        "from (seed, step, rank)", why, self.rank)
 
 # %% ../nbs/13_training.ipynb
@@ -473,10 +465,8 @@ def _set_epoch(loader, epoch: int, start_batch: int) -> None:
     "Point the loader's batch plan and crops at `epoch`, skipping `start_batch` batches already trained on."
     sampler = getattr(loader, "batch_sampler", None)
     start_batch = min(start_batch, getattr(sampler, "num_batches", start_batch))   # resumed on fewer ranks
-    if hasattr(sampler, "set_epoch") and start_batch:
-        sampler.set_epoch(epoch, start_batch)
-    elif hasattr(sampler, "set_epoch"):
-        sampler.set_epoch(epoch)
+    if hasattr(sampler, "set_epoch"):
+        sampler.set_epoch(epoch, *([start_batch] if start_batch else []))
     elif start_batch:
         raise ValueError("resuming mid-epoch needs a batch sampler with set_epoch(epoch, start_batch) (e.g. "
                          "hierspeech_nb.batches.LengthBucketSampler).")

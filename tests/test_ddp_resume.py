@@ -104,7 +104,7 @@ def test_two_rank_checkpoint_resumes_on_one_process(runs):
     (one / "checkpoints").mkdir(parents=True)
     (one / "checkpoints" / "step_00000002.pt").write_bytes((halves / "checkpoints" / "step_00000002.pt").read_bytes())
     result = run_worker(tmp_path, one, 4, "resume", processes=1)
-    assert "2 ranks saved it, 1 resume it" in result.stderr and "reseeded" in result.stderr
+    assert "2 ranks saved them, 1 resume" in result.stderr and "reseeded" in result.stderr
     assert torch.load(one / "resumed0.pt", weights_only=True)["batch_in_epoch"] == 4   # 2 batches x 2 ranks
     state = torch.load(one / "checkpoints" / "step_00000004.pt", weights_only=True)
     assert state["step"] == 4 and state["world_size"] == 1 and len(state["rng"]) == 1
@@ -122,6 +122,6 @@ def test_train_command_preprocesses_one_shard_per_rank(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     for rank in (0, 1):
         assert f"preprocessing shard {rank}/2" in result.stderr
-    assert "2 computed, 0 already cached, 0 skipped" in result.stderr            # rank 0's summary of both shards
+    assert "2 utterances: 2 computed, 0 already cached" in result.stderr   # both shards, seen by every rank
     assert len(list((tmp_path / "run" / "cache").rglob("*.pt"))) == 2
     assert (tmp_path / "run" / "checkpoints" / "step_00000001.pt").is_file()

@@ -75,9 +75,9 @@ def test_preprocess_command(tmp_path, caplog):
                  "--mms", "tiny", "--f0-method", "dio", "--device", "cpu", "--no-progress"]
     with caplog.at_level(logging.INFO):
         assert main(arguments + ["--shard", "1/2"]) == EXIT_OK
-        assert "shard 1/2: 1 computed, 0 already cached, 0 skipped" in caplog.text
+        assert "shard 1/2: 1 utterances: 1 computed, 0 already cached, 0 skipped" in caplog.text
         assert main(arguments) == EXIT_OK                         # the whole list: the rest
-        assert "shard 0/1: 2 computed, 1 already cached, 0 skipped" in caplog.text
+        assert "shard 0/1: 3 utterances: 2 computed, 1 already cached, 0 skipped" in caplog.text
     assert len(list((tmp_path / "c").rglob("*.pt"))) == 3
 
 
