@@ -32,9 +32,9 @@ from .models import check_state_dict, read_state_dict
 logger = logging.getLogger(__name__)
 
 # %% auto 0
-__all__ = ['logger', 'PRECISIONS', 'CHECKPOINT_FORMAT', 'CHECKPOINT_FORMATS_READ', 'CHECKPOINT_GLOB', 'EVAL_SEED', 'Evaluation',
-           'GANTask', 'TrainerOptions', 'resolve_precision', 'checkpoint_paths', 'latest_checkpoint',
-           'NonFiniteLossError', 'setup_distributed', 'cleanup_distributed', 'Trainer']
+__all__ = ['logger', 'PRECISIONS', 'CHECKPOINT_FORMAT', 'CHECKPOINT_GLOB', 'EVAL_SEED', 'Evaluation', 'GANTask', 'TrainerOptions',
+           'resolve_precision', 'checkpoint_paths', 'latest_checkpoint', 'NonFiniteLossError', 'setup_distributed',
+           'cleanup_distributed', 'Trainer']
 
 # %% ../nbs/13_training.ipynb
 @dataclass
@@ -74,8 +74,7 @@ class GANTask:
 
 # %% ../nbs/13_training.ipynb
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-CHECKPOINT_FORMAT = "hierspeech-nb-trainer/2"   # stored in every checkpoint; bump when its layout changes
-CHECKPOINT_FORMATS_READ = (CHECKPOINT_FORMAT, "hierspeech-nb-trainer/1")   # /1: one rank's random states
+CHECKPOINT_FORMAT = "hierspeech-nb-trainer/2"   # stored in every checkpoint; bump when its layout changes (/1 is read)
 CHECKPOINT_GLOB = "step_*.pt"
 
 
@@ -112,8 +111,7 @@ def resolve_precision(precision: str, device: torch.device,
     return (torch.bfloat16, False) if precision == "bf16" else (torch.float16, True)
 
 # %% ../nbs/13_training.ipynb
-def _rng_state(device: torch.device | str = "cpu",   # this process's device: its CUDA generator is saved too
-               ) -> dict:
+def _rng_state(device: torch.device | str = "cpu") -> dict:   # a CUDA device: its generator is saved too
     "Every global random state of this process, as tensors and plain values (loadable with weights_only=True)."
     numpy_state = np.random.get_state()
     python_state = random.getstate()
@@ -141,14 +139,12 @@ def _set_rng_state(state: dict, device: torch.device | str = "cpu") -> None:
 
 def checkpoint_paths(out_dir: str | Path) -> list[Path]:
     "The checkpoints of a run folder, oldest first (by step)."
-    folder = Path(out_dir) / "checkpoints"
-    return sorted(folder.glob(CHECKPOINT_GLOB), key=lambda p: int(p.stem.split("_")[1]))
+    return sorted((Path(out_dir) / "checkpoints").glob(CHECKPOINT_GLOB), key=lambda p: int(p.stem.split("_")[1]))
 
 
 def latest_checkpoint(out_dir: str | Path) -> Path | None:
     "The newest checkpoint of a run folder, or None."
-    paths = checkpoint_paths(out_dir)
-    return paths[-1] if paths else None
+    return (checkpoint_paths(out_dir) or [None])[-1]
 
 # %% ../nbs/13_training.ipynb
 class NonFiniteLossError(RuntimeError):
@@ -184,9 +180,8 @@ def setup_distributed(device: torch.device | str = "cpu",   # "cuda" picks cuda:
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     if world_size == 1:
         return 0, 1, device
-    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     if device.type == "cuda":
-        device = torch.device("cuda", local_rank)
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
         torch.cuda.set_device(device)
     if not dist.is_initialized():
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
@@ -225,6 +220,7 @@ class _TrainerBase:
                  ):
         self.task, self.options = task, options or TrainerOptions()
         self.rank, self.world_size, self.device = setup_distributed(device)
+        self.is_main = self.rank == 0                 # rank 0 alone logs, evaluates and writes checkpoints
         self.out_dir = Path(self.options.out_dir)
         train = task.train
         seed = train.seed if self.options.seed is None else self.options.seed
@@ -254,13 +250,7 @@ class _TrainerBase:
             if self.discriminator is not None:
                 self.discriminator_module = ddp(self.discriminator)
         self.step, self.epoch, self.batch_in_epoch = 0, 0, 0
-        self.history: list[dict] = []
-        self._writer = None
-        self.last_checkpoint: Path | None = None
-
-    @property
-    def is_main(self) -> bool:
-        return self.rank == 0
+        self.history, self._writer, self.last_checkpoint = [], None, None   # logged records, TensorBoard, a Path
 
     def load_generator_weights(self, path: str | Path) -> None:
         "Start from released generator weights (strict: every key and shape must match)."
@@ -274,22 +264,17 @@ class _TrainerCheckpoints(_TrainerBase):
     "Adds checkpoints: the full training state, atomic saving with pruning, and exact resume."
 
     def state(self) -> dict:
-        "Everything needed to continue this run exactly (tensors and plain values only)."
+        "Everything needed to continue this run exactly (tensors and plain values); a collective under DDP."
+        rngs = [{"global": _rng_state(self.device), "trainer": self.rng.get_state()}] * self.world_size
+        if self.world_size > 1:
+            dist.all_gather_object(rngs, rngs[self.rank])   # every rank's random states, in rank order
         return {"format": CHECKPOINT_FORMAT, "step": self.step, "epoch": self.epoch,
-                "batch_in_epoch": self.batch_in_epoch,
-                "generator": self.generator.state_dict(),
+                "batch_in_epoch": self.batch_in_epoch, "generator": self.generator.state_dict(),
                 "discriminator": None if self.discriminator is None else self.discriminator.state_dict(),
                 "optimizers": {k: v.state_dict() for k, v in self.optimizers.items()},
                 "schedulers": {k: v.state_dict() for k, v in self.schedulers.items()},
-                "scaler": self.scaler.state_dict(), "rng": self._all_ranks_rng(), "world_size": self.world_size,
+                "scaler": self.scaler.state_dict(), "rng": rngs, "world_size": self.world_size,
                 "config": self.task.config.to_dict() if hasattr(self.task, "config") else None}
-
-    def _all_ranks_rng(self) -> list[dict]:
-        "Each rank's random states, in rank order (a collective: every rank must call it)."
-        everyone = [{"global": _rng_state(self.device), "trainer": self.rng.get_state()}] * self.world_size
-        if self.world_size > 1:
-            dist.all_gather_object(everyone, everyone[self.rank])
-        return everyone
 
     def save_checkpoint(self) -> Path | None:
         "Save `checkpoints/step_<step>.pt` atomically (call on every rank; rank 0 writes), keep the newest `keep_last`."
@@ -307,15 +292,12 @@ class _TrainerCheckpoints(_TrainerBase):
         "Continue from a checkpoint file, or from the newest checkpoint of a run folder."
         path = Path(path)
         if path.is_dir():
-            found = latest_checkpoint(path)
-            if found is None:
-                raise FileNotFoundError(f"no checkpoints/{CHECKPOINT_GLOB} in {path}; pass a checkpoint file or the "
-                                        "--out folder of an earlier run.")
-            path = found
+            path = latest_checkpoint(path) or path / "checkpoints" / CHECKPOINT_GLOB
         if not path.is_file():
-            raise FileNotFoundError(f"checkpoint {path} does not exist; pass a step_*.pt file or a run folder.")
+            raise FileNotFoundError(f"no checkpoints at {path}; pass a step_*.pt file or the --out folder of an "
+                                    "earlier run.")
         state = torch.load(path, map_location="cpu", weights_only=True)   # RNG states must stay on the CPU
-        if not isinstance(state, dict) or state.get("format") not in CHECKPOINT_FORMATS_READ:
+        if not isinstance(state, dict) or state.get("format") not in (CHECKPOINT_FORMAT, "hierspeech-nb-trainer/1"):
             raise ValueError(f"{path} is not a training checkpoint of this trainer ({CHECKPOINT_FORMAT}); to start "
                              "from released weights use init_checkpoint (--init) instead of resume.")
         check_state_dict(self.generator, state["generator"], source=f"checkpoint {path} (generator)")
@@ -347,8 +329,7 @@ class _TrainerCheckpoints(_TrainerBase):
         seed = int(np.random.SeedSequence([self.seed, self.step, self.rank]).generate_state(1)[0])
         for seed_generator in (random.seed, np.random.seed, torch.manual_seed, self.rng.manual_seed):
             seed_generator(seed)
-        logger.warning("resume: random states not restored exactly (%s); rank %d is reseeded "
-                       "from (seed, step, rank)", why, self.rank)
+        logger.warning("resume: random states not restored exactly (%s); rank %d reseeded", why, self.rank)
 
 # %% ../nbs/13_training.ipynb
 class _TrainerStep(_TrainerCheckpoints):
@@ -380,12 +361,8 @@ class _TrainerStep(_TrainerCheckpoints):
         self.scaler.step(optimizer)
         return norm.detach()
 
-    def train_step(self, batch: dict) -> dict[str, float]:
-        "One discriminator step and one generator step on `batch`; returns the losses as floats."
-        return {name: float(value) for name, value in self._train_step(batch).items()}
-
-    def _train_step(self, batch: dict) -> dict[str, torch.Tensor]:
-        "`train_step`, its logs left as tensors on the device: reading them would wait for the GPU every step."
+    def train_step(self, batch: dict, floats: bool = True) -> dict:
+        "One discriminator step and one generator step; the logs as floats, or as tensors (no wait for the GPU)."
         batch = _move(batch, self.device)
         autocast = (torch.autocast(self.device.type, dtype=self.autocast_dtype) if self.autocast_dtype is not None
                     else nullcontext())
@@ -405,7 +382,7 @@ class _TrainerStep(_TrainerCheckpoints):
         logs["grad_norm/generator"] = self._optimizer_step("generator", g_losses["total"], self.generator)
         self.scaler.update()
         logs.update({f"g/{k}": v.detach() for k, v in g_losses.items()})
-        return logs
+        return {name: float(value) for name, value in logs.items()} if floats else logs
 
 # %% ../nbs/13_training.ipynb
 EVAL_SEED = 0   # evaluation noise is the same at every evaluation, so its curves compare like with like
@@ -441,8 +418,7 @@ class _TrainerLogging(_TrainerStep):
             return {}
         self.generator.eval()
         generator = torch.Generator(self.device).manual_seed(EVAL_SEED)
-        totals: dict[str, float] = {}
-        writer = self._get_writer()
+        totals, writer = {}, self._get_writer()
         with torch.no_grad():
             for index, batch in enumerate(batches):
                 result = self.task.evaluate(self.generator, _move(batch, self.device), generator)
@@ -495,7 +471,7 @@ class Trainer(_TrainerLogging):
                 with torch.random.fork_rng(devices=[]):   # a new DataLoader iterator draws a global-RNG seed
                     batches = iter(loader)
                 for batch in batches:
-                    logs = self._train_step(batch)
+                    logs = self.train_step(batch, floats=False)
                     self.step, self.batch_in_epoch = self.step + 1, self.batch_in_epoch + 1
                     bar.update(1)
                     for name, value in logs.items():
