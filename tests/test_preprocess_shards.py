@@ -91,3 +91,12 @@ def test_bad_shard_flag_is_one_line_and_exit_code_2(tmp_path, shard):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"hierspeech-nb ERROR: --shard {shard}:"), result.stderr
     assert not any(tmp_path.iterdir())                           # nothing computed
+
+
+def test_preprocess_shards_without_a_process_group(tmp_path, clips, mms):
+    "Outside torchrun there is nobody to wait for: shard 1 of 2 of each list, one report for all lists."
+    from hierspeech_nb.data import preprocess_shards
+    report = preprocess_shards([clips[:2], clips[2:]], tmp_path, mms, rank=1, world_size=2, f0_method="dio",
+                               progress=False)
+    assert (report.computed, report.cached, report.total) == (2, 0, 2)      # clips 1 and 3
+    assert {p.name for p in tmp_path.rglob("*.pt")} == {cache_path(clips[i], tmp_path).name for i in (1, 3)}

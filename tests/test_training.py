@@ -246,3 +246,22 @@ def test_train_step_returns_floats(tmp_path):
     trainer = toy_trainer(tmp_path, 1)
     logs = trainer.train_step(next(iter(toy_loader())))
     assert logs and all(type(value) is float for value in logs.values())
+
+
+def test_checkpoint_of_a_gpu_run_resumes_on_the_cpu(tmp_path, caplog):
+    "A CUDA generator's state (16 bytes) cannot go into a CPU generator: reseeded from (seed, step, rank), warned."
+    toy_trainer(tmp_path, 3).fit(toy_loader())
+    saved = torch.load(latest_checkpoint(tmp_path), weights_only=True)
+    saved["rng"][0]["trainer"] = torch.zeros(16, dtype=torch.uint8)        # what a CUDA generator saves
+    saved["rng"][0]["global"]["cuda"] = torch.zeros(16, dtype=torch.uint8)
+    torch.save(saved, tmp_path / "gpu.pt")
+    states = []
+    for attempt in range(2):
+        trainer = toy_trainer(tmp_path / f"cpu{attempt}", 4)
+        with caplog.at_level("WARNING"):
+            trainer.resume(tmp_path / "gpu.pt")
+        states.append(trainer.rng.get_state())
+        trainer.fit(toy_loader())
+        assert trainer.step == 4
+    assert "saved on another kind of device" in caplog.text and "rank 0 reseeded" in caplog.text
+    assert torch.equal(states[0], states[1])                                # the reseed is reproducible
