@@ -309,10 +309,10 @@ class _TrainerCheckpoints(_TrainerBase):
             self.schedulers[name].load_state_dict(state["schedulers"][name])
         self.scaler.load_state_dict(state["scaler"])
         self.step, self.epoch, self.batch_in_epoch = state["step"], state["epoch"], state["batch_in_epoch"]
-        rngs = state["rng"] if isinstance(state["rng"], list) else [{"global": state["rng"],   # format /1
-                                                                     "trainer": state["trainer_rng"]}]
-        self._restore_rng(rngs)
-        self.batch_in_epoch = math.ceil(self.batch_in_epoch * len(rngs) / self.world_size)   # in global batches
+        self._restore_rng(state["rng"] if "trainer_rng" not in state else   # format /1: one rank's states
+                          [{"global": state["rng"], "trainer": state["trainer_rng"]}])
+        saved_ranks = state.get("world_size", self.world_size)                # /1 did not store it: the same
+        self.batch_in_epoch = math.ceil(self.batch_in_epoch * saved_ranks / self.world_size)   # global batches
         self.last_checkpoint = path
         logger.info("resumed from %s at step %d", path, self.step)
         return path
