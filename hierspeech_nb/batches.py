@@ -24,8 +24,8 @@ from .synthesizer import MIN_PROMPT_SECONDS, SOURCE_PAD_MULTIPLE
 from .text import text_to_ids
 
 # %% auto 0
-__all__ = ['STREAM_RATES', 'POOL_BATCHES', 'load_streams', 'crop_streams', 'SpeechDataset', 'collate', 'LengthBucketSampler',
-           'make_dataloader', 'set_loader_epoch']
+__all__ = ['STREAM_RATES', 'POOL_BATCHES', 'load_streams', 'crop_streams', 'load_crop', 'SpeechDataset', 'collate',
+           'LengthBucketSampler', 'make_dataloader', 'set_loader_epoch']
 
 # %% ../nbs/12b_batches.ipynb
 STREAM_RATES = {"audio": HOP_LENGTH, "linear": 1, "mel": 1, "w2v": 1, "log_f0": F0_FRAMES_PER_FEATURE}  # per frame
@@ -34,6 +34,7 @@ STREAM_RATES = {"audio": HOP_LENGTH, "linear": 1, "mel": 1, "w2v": 1, "log_f0": 
 def load_streams(utterance: Utterance,        # a preprocessed utterance
                  cache_dir: str | Path,       # the cache `preprocess` wrote
                  data_config: DataConfig,     # STFT and mel settings (config.data)
+                 spectrograms: bool = True,   # False: leave out linear and mel (load_crop computes its own)
                  ) -> dict:  # audio [1, 320T], linear [641, T], mel [80, T], w2v [C, T], log_f0 [1, 4T], length T
     "All five aligned streams of one whole utterance: audio and spectrograms fresh, MMS and F0 from the cache."
     cached_file = cache_path(utterance, cache_dir)
@@ -47,10 +48,11 @@ def load_streams(utterance: Utterance,        # a preprocessed utterance
         raise RuntimeError(f"{utterance.path} does not match its cache ({audio.shape[-1]} padded samples, the cache "
                            f"expects {frames * HOP_LENGTH}): the file changed after preprocessing; delete "
                            f"{cached_file} and run preprocess again.")
-    linear = linear_spectrogram(audio[0], data_config)                              # [641, T] power
-    mel = mel_spectrogram(audio[0], data_config)                                     # [80, T] log-mel
-    return {"audio": audio, "linear": linear, "mel": mel, "w2v": cached["w2v"], "log_f0": cached["log_f0"],
-            "length": frames}
+    streams = {"audio": audio, "w2v": cached["w2v"], "log_f0": cached["log_f0"], "length": frames}
+    if spectrograms:
+        streams.update(linear=linear_spectrogram(audio[0], data_config),   # [641, T] power
+                       mel=mel_spectrogram(audio[0], data_config))         # [80, T] log-mel
+    return streams
 
 
 def crop_streams(streams: dict,   # from load_streams (length T)
@@ -62,8 +64,23 @@ def crop_streams(streams: dict,   # from load_streams (length T)
         raise ValueError(f"crop_streams: frames [{start}, {start + frames}) do not fit in {streams['length']} "
                          "frames; choose 0 <= start <= length - frames and frames >= 1.")
     cropped = {key: streams[key][:, rate * start: rate * (start + frames)].clone()   # clone: no view of the clip
-               for key, rate in STREAM_RATES.items()}
+               for key, rate in STREAM_RATES.items() if key in streams}
     return {**cropped, "length": frames}
+
+
+def load_crop(utterance: Utterance, cache_dir: str | Path, data_config: DataConfig,
+              start: int,    # first frame of the crop
+              frames: int,   # crop length M
+              ) -> dict:     # crop_streams(load_streams(...), start, frames), bit for bit
+    "The five streams of frames [start, start + M) only: the spectrograms of the crop and its STFT context."
+    streams = load_streams(utterance, cache_dir, data_config, spectrograms=False)
+    crop = crop_streams(streams, start, frames)
+    context = -(-data_config.filter_length // 2 // HOP_LENGTH)       # frames a centred STFT window reaches out
+    first, last = max(start - context, 0), min(start + frames + context, streams["length"])
+    piece = streams["audio"][0, HOP_LENGTH * first: HOP_LENGTH * last]   # reflect padding only at the clip's ends
+    crop["linear"] = linear_spectrogram(piece, data_config)[:, start - first: start - first + frames]
+    crop["mel"] = mel_spectrogram(piece, data_config)[:, start - first: start - first + frames]
+    return crop
 
 # %% ../nbs/12b_batches.ipynb
 def _mix_seed(*values: int) -> int:
@@ -184,7 +201,7 @@ class SpeechDataset(Dataset):
     def __getitem__(self, index: int) -> dict:
         utterance = self.utterances[index]
         start = self.crop_start(index)
-        item = crop_streams(load_streams(utterance, self.cache_dir, self.config), start, self.lengths[index])
+        item = load_crop(utterance, self.cache_dir, self.config, start, self.lengths[index])
         item.update(start=start, speaker=utterance.speaker, path=str(utterance.path))
         if self.with_text:
             item["text_ids"] = self.text_ids[index]                                      # int64 [L]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -18,9 +19,9 @@ logger = logging.getLogger(__name__)
 
 # %% auto 0
 __all__ = ['logger', 'EXIT_OK', 'EXIT_BAD_INPUT', 'EXIT_NON_FINITE', 'EXIT_INTERRUPTED', 'TRAINABLE', 'SPEECHSR', 'TINY',
-           'AUDIO_SUFFIXES', 'COMMANDS', 'CommandError', 'add_train_arguments', 'run_train', 'add_tts_arguments',
-           'add_vc_arguments', 'run_tts', 'run_vc', 'add_download_arguments', 'run_download', 'add_demo_arguments',
-           'run_demo', 'build_parser', 'main']
+           'AUDIO_SUFFIXES', 'COMMANDS', 'CommandError', 'add_train_arguments', 'run_train', 'add_preprocess_arguments',
+           'run_preprocess', 'add_tts_arguments', 'add_vc_arguments', 'run_tts', 'run_vc', 'add_download_arguments',
+           'run_download', 'add_demo_arguments', 'run_demo', 'build_parser', 'main']
 
 # %% ../nbs/20_cli.ipynb
 EXIT_OK, EXIT_BAD_INPUT, EXIT_NON_FINITE, EXIT_INTERRUPTED = 0, 2, 3, 130
@@ -59,7 +60,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--save-every", type=int, default=1000)
     parser.add_argument("--keep-last", type=int, default=3)
     parser.add_argument("--grad-clip", type=float, help="max gradient norm (default: no clipping)")
-    parser.add_argument("--num-workers", type=int, default=0, help="DataLoader worker processes")
+    parser.add_argument("--num-workers", type=int, help="DataLoader worker processes per training process "
+                                                        "(default: up to 4 on CUDA, 0 on the CPU)")
     parser.add_argument("--seed", type=int, help="default: the config's train.seed")
     parser.add_argument("--no-tensorboard", action="store_true")
     parser.add_argument("--no-progress", action="store_true")
@@ -121,11 +123,18 @@ def _mms(name: str, device: torch.device):
         raise CommandError(f"--mms {name}: {error}") from None
 
 
+def _loader_options(args: argparse.Namespace, device: torch.device, world_size: int) -> dict:
+    "Workers (--num-workers, else up to 4 per GPU process and 0 on the CPU) and page-locked batches on CUDA."
+    workers = args.num_workers
+    if workers is None:    # the CPU computes the model with all its cores: workers would only compete with it
+        per_machine = int(os.environ.get("LOCAL_WORLD_SIZE", world_size))    # processes sharing these cores
+        workers = min(4, (os.cpu_count() or 1) // per_machine) if device.type == "cuda" else 0
+    return {"num_workers": workers, "pin_memory": device.type == "cuda"}
+
+
 def run_train(args: argparse.Namespace) -> int:
     "`hierspeech-nb train`: preprocess, build the loader and train."
-    import torch.distributed as dist
     from hierspeech_nb.batches import SpeechDataset, collate, make_dataloader
-    from hierspeech_nb.data import preprocess
     from hierspeech_nb.synthesizer_training import SynthesizerTask
     from hierspeech_nb.training import setup_distributed
     from hierspeech_nb.ttv_training import TTVTask
@@ -135,24 +144,16 @@ def run_train(args: argparse.Namespace) -> int:
         _check_mms(args.mms)             # on every rank, before a process group starts or a model loads
     rank, world_size, device = setup_distributed(args.device)
     if args.model in SPEECHSR:
-        loader, eval_batches, task = _speechsr_data(args, config, rank, world_size)
+        loader, eval_batches, task = _speechsr_data(args, config, rank, world_size, device)
         return _fit(args, config, task, loader, eval_batches, device, rank)
     cache_dir = args.cache_dir or args.out / "cache"
     filelists = [args.filelist] + ([args.eval_filelist] if args.eval_filelist else [])
-    if rank == 0:
-        mms = _mms(args.mms, device)
-        for filelist in filelists:
-            logger.info("preprocessing %s into %s", filelist, cache_dir)
-            preprocess(filelist, cache_dir, mms, f0_method=args.f0_method, root=args.root, device=device,
-                       progress=not args.no_progress)
-        del mms
-    if world_size > 1:
-        dist.barrier()
+    logger.info("cache %s: %s", cache_dir, _preprocess(args, filelists, cache_dir, (rank, world_size), device))
     with_text = args.model == "ttv"                # the TTV also reads the phoneme ids of each transcript
     dataset = SpeechDataset(args.filelist, cache_dir, config.data, max_frames=args.max_frames, root=args.root,
                             with_text=with_text, seed=config.train.seed, progress=False)
     loader = make_dataloader(dataset, args.batch_size or config.train.batch_size, seed=config.train.seed,
-                             num_replicas=world_size, rank=rank, num_workers=args.num_workers)
+                             num_replicas=world_size, rank=rank, **_loader_options(args, device, world_size))
     eval_batches = []
     if args.eval_filelist is not None and rank == 0:
         held_out = SpeechDataset(args.eval_filelist, cache_dir, config.data, root=args.root, with_text=with_text,
@@ -162,7 +163,7 @@ def run_train(args: argparse.Namespace) -> int:
     return _fit(args, config, task, loader, eval_batches, device, rank)
 
 
-def _speechsr_data(args: argparse.Namespace, config, rank: int, world_size: int):
+def _speechsr_data(args: argparse.Namespace, config, rank: int, world_size: int, device: torch.device):
     "SpeechSR's loader (random crops at the output rate), held-out crops and task: the audio paths are all it needs."
     from hierspeech_nb.batches import make_dataloader
     from hierspeech_nb.data import read_filelist
@@ -177,8 +178,8 @@ def _speechsr_data(args: argparse.Namespace, config, rank: int, world_size: int)
 
     dataset = clips(args.filelist, config.train.seed)
     loader = make_dataloader(dataset, args.batch_size or config.train.batch_size, seed=config.train.seed,
-                             num_replicas=world_size, rank=rank, num_workers=args.num_workers,
-                             collate_fn=collate_clips)
+                             num_replicas=world_size, rank=rank, collate_fn=collate_clips,
+                             **_loader_options(args, device, world_size))
     eval_batches = []
     if args.eval_filelist is not None and rank == 0:
         held_out = clips(args.eval_filelist, config.train.seed + 1)
@@ -202,6 +203,56 @@ def _fit(args: argparse.Namespace, config, task, loader, eval_batches, device, r
     trainer.fit(loader, eval_batches)
     if rank == 0:
         logger.info("done: step %d, checkpoint %s", trainer.step, trainer.last_checkpoint)
+    return EXIT_OK
+
+# %% ../nbs/20_cli.ipynb
+def add_preprocess_arguments(parser: argparse.ArgumentParser) -> None:
+    "Options of `hierspeech-nb preprocess`."
+    parser.add_argument("--filelist", required=True, type=Path, nargs="+", help="filelist(s): path|transcript|speaker")
+    parser.add_argument("--cache-dir", required=True, type=Path, help="feature cache (pass the same to train)")
+    parser.add_argument("--root", type=Path, help="base folder of relative paths (default: above the list's folder)")
+    parser.add_argument("--mms", default="facebook/mms-300m", help="MMS hub id or folder, or 'tiny' for tests")
+    parser.add_argument("--f0-method", default="yaapt")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--shard", help="I/N: utterances i with i %% N == I (default: RANK/WORLD_SIZE under torchrun)")
+    parser.add_argument("--no-progress", action="store_true")
+
+
+def _parse_shard(text: str | None) -> tuple[int, int]:
+    "`--shard I/N`, else torchrun's RANK/WORLD_SIZE, else the whole list (0, 1)."
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if text is None:
+        return int(os.environ.get("RANK", "0")), world_size
+    if world_size > 1:
+        raise CommandError("--shard and torchrun both choose a shard; leave --shard out under torchrun.")
+    index, _, count = text.partition("/")
+    if not (index.isdigit() and count.isdigit() and int(index) < int(count)):
+        raise CommandError(f"--shard {text}: expected I/N with 0 <= I < N, e.g. 0/4 ... 3/4.")
+    return int(index), int(count)
+
+
+def _preprocess(args: argparse.Namespace, filelists, cache_dir: Path, shard: tuple[int, int], device):
+    "Shard `I/N` of the filelists into the cache; under `train`, every rank's shard (see notebook 12)."
+    from hierspeech_nb.data import preprocess_shards
+    logger.info("preprocessing shard %d/%d of %s into %s", *shard, ", ".join(map(str, filelists)), cache_dir)
+    report = preprocess_shards(filelists, cache_dir, _mms(args.mms, device), rank=shard[0], world_size=shard[1],
+                               f0_method=args.f0_method, root=args.root, device=device, progress=not args.no_progress)
+    if device.type == "cuda":
+        torch.cuda.empty_cache()                                  # MMS is gone: give its memory to training
+    return report
+
+
+def run_preprocess(args: argparse.Namespace) -> int:
+    "`hierspeech-nb preprocess`: MMS features and F0 of one shard of the filelists into --cache-dir."
+    shard = _parse_shard(args.shard)
+    for filelist in args.filelist:
+        if not filelist.is_file():
+            raise CommandError(f"--filelist {filelist}: no such file.")
+    _check_mms(args.mms)
+    device = torch.device(args.device)
+    if device.type == "cuda" and "LOCAL_RANK" in os.environ:     # torchrun: one GPU per process
+        device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
+    logger.info("shard %d/%d: %s", *shard, _preprocess(args, args.filelist, args.cache_dir, shard, device))
     return EXIT_OK
 
 # %% ../nbs/20_cli.ipynb
@@ -411,6 +462,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 # %% ../nbs/20_cli.ipynb
 COMMANDS = {"train": (add_train_arguments, run_train, "train a model on a filelist"),
+            "preprocess": (add_preprocess_arguments, run_preprocess, "cache MMS features and F0 (shardable)"),
             "tts": (add_tts_arguments, run_tts, "text-to-speech in the voice of a prompt"),
             "vc": (add_vc_arguments, run_vc, "voice conversion: a source's words in a prompt's voice"),
             "download": (add_download_arguments, run_download, "fetch the released checkpoints, each loaded strictly"),

@@ -5,6 +5,7 @@
 # %% ../nbs/12_data.ipynb 3
 from __future__ import annotations
 
+import datetime
 import hashlib
 import logging
 import os
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+import torch.distributed as dist
 from tqdm.auto import tqdm
 
 from .audio import SAMPLE_RATE, load_audio, pad_to_frames
@@ -27,8 +29,8 @@ logger = logging.getLogger(__name__)
 
 # %% auto 0
 __all__ = ['logger', 'FILELIST_SEPARATOR', 'FILELIST_FIELDS', 'FILELIST_COMMENT', 'CACHE_FORMAT', 'CACHE_HASH_CHARS',
-           'CACHE_KEYS', 'CACHE_LOAD_ERRORS', 'Utterance', 'read_filelist', 'utterance_features', 'cache_path',
-           'save_atomic', 'PreprocessReport', 'preprocess']
+           'CACHE_KEYS', 'CACHE_LOAD_ERRORS', 'PREPROCESS_TIMEOUT', 'Utterance', 'read_filelist', 'utterance_features',
+           'cache_path', 'save_atomic', 'PreprocessReport', 'check_shard', 'preprocess', 'preprocess_shards']
 
 # %% ../nbs/12_data.ipynb
 FILELIST_SEPARATOR = "|"                               # between the fields of a line
@@ -224,6 +226,15 @@ def _settings_match(cached: dict, path: Path, f0_method: str, f0_max: float) -> 
                          f"{(CACHE_FORMAT, f0_method, f0_max)}; use a new cache_dir, or delete the old one.")
 
 # %% ../nbs/12_data.ipynb
+def check_shard(shard) -> tuple[int, int]:
+    "A valid (index, count) pair: count >= 1 and 0 <= index < count."
+    if (not isinstance(shard, (tuple, list)) or len(shard) != 2 or not all(isinstance(v, int) for v in shard)
+            or not 0 <= shard[0] < shard[1]):
+        raise ValueError(f"shard must be (index, count) with 0 <= index < count, got {shard!r}; e.g. (rank, "
+                         "world_size), so that the shards of 0..count-1 cover the list once.")
+    return int(shard[0]), int(shard[1])
+
+
 def preprocess(filelist_or_utterances,             # a filelist path, or a list of Utterance
                cache_dir: str | Path,              # where the .pt files go (created if needed)
                mms: MMSFeatureExtractor,           # semantic features: load_mms() or tiny_mms()
@@ -234,14 +245,16 @@ def preprocess(filelist_or_utterances,             # a filelist path, or a list 
                root: str | Path | None = None,     # base of relative paths when a filelist path is given
                device: torch.device | str = "cpu",  # where MMS runs
                progress: bool = True,
+               shard: tuple[int, int] = (0, 1),   # (index, count): only utterances i with i % count == index
                ) -> PreprocessReport:
-    "Cache MMS features and log-F0 of every utterance; resumable, atomic, skips (and counts) unusable files."
+    "Cache MMS features and log-F0 of every utterance (of one shard); resumable, atomic, skips unusable files."
     if f0_method not in F0_METHODS:
         raise ValueError(f"preprocess: unknown f0_method {f0_method!r}; choose one of {F0_METHODS}.")
     if not isinstance(mms, MMSFeatureExtractor):
         raise ValueError(f"preprocess: mms must be an MMSFeatureExtractor, got {type(mms).__name__}; build it with "
                          "hierspeech_nb.load_mms() (real) or hierspeech_nb.semantic.tiny_mms() (random, for tests).")
-    utterances = _as_utterances(filelist_or_utterances, root)
+    index, count = check_shard(shard)
+    utterances = _as_utterances(filelist_or_utterances, root)[index::count]
     mms.to(device)
     report = PreprocessReport()
     for utterance in tqdm(utterances, desc="preprocess", disable=not progress, leave=False):
@@ -261,3 +274,28 @@ def preprocess(filelist_or_utterances,             # a filelist path, or a list 
         warnings.warn(f"preprocess: skipped {len(report.skipped)} of {report.total} utterances (see the report's "
                       f"`skipped` for each path and reason): {report}.")
     return report
+
+# %% ../nbs/12_data.ipynb
+PREPROCESS_TIMEOUT = datetime.timedelta(hours=24)   # how long a rank waits for the others' shards
+
+
+def preprocess_shards(filelists: list,                  # filelist paths (or lists of Utterance)
+                      cache_dir: str | Path,
+                      mms: MMSFeatureExtractor,
+                      *,
+                      rank: int = 0,                    # this process's shard ...
+                      world_size: int = 1,              # ... of this many
+                      timeout: datetime.timedelta = PREPROCESS_TIMEOUT,
+                      **options,                        # preprocess's keywords (f0_method, root, device, ...)
+                      ) -> PreprocessReport:            # of the whole cache when the ranks form a process group
+    "Preprocess shard `rank` of each filelist, then wait (gloo, long timeout) for the other ranks' shards."
+    waiting = world_size > 1 and dist.is_available() and dist.is_initialized()
+    group = dist.new_group(backend="gloo", timeout=timeout) if waiting else None   # every rank joins it now
+    reports = [preprocess(filelist, cache_dir, mms, shard=(rank, world_size), **options) for filelist in filelists]
+    if group is not None:
+        everyone = [None] * world_size
+        dist.all_gather_object(everyone, reports, group=group)   # returns once every rank has sent its reports
+        dist.destroy_process_group(group)
+        reports = [report for rank_reports in everyone for report in rank_reports]
+    return PreprocessReport(sum(r.computed for r in reports), sum(r.cached for r in reports),
+                            {path: why for r in reports for path, why in r.skipped.items()})

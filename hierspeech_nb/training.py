@@ -74,7 +74,7 @@ class GANTask:
 
 # %% ../nbs/13_training.ipynb
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-CHECKPOINT_FORMAT = "hierspeech-nb-trainer/1"   # stored in every checkpoint; bump when its layout changes
+CHECKPOINT_FORMAT = "hierspeech-nb-trainer/2"   # stored in every checkpoint; bump when its layout changes (/1 is read)
 CHECKPOINT_GLOB = "step_*.pt"
 
 
@@ -111,8 +111,8 @@ def resolve_precision(precision: str, device: torch.device,
     return (torch.bfloat16, False) if precision == "bf16" else (torch.float16, True)
 
 # %% ../nbs/13_training.ipynb
-def _rng_state() -> dict:
-    "Every global random state, as tensors and plain values (loadable with weights_only=True)."
+def _rng_state(device: torch.device | str = "cpu") -> dict:   # a CUDA device: its generator is saved too
+    "Every global random state of this process, as tensors and plain values (loadable with weights_only=True)."
     numpy_state = np.random.get_state()
     python_state = random.getstate()
     state = {"torch": torch.get_rng_state(),
@@ -120,33 +120,31 @@ def _rng_state() -> dict:
                        "pos": int(numpy_state[2]), "has_gauss": int(numpy_state[3]),
                        "cached_gaussian": float(numpy_state[4])},
              "python": [python_state[0], list(python_state[1]), python_state[2]]}
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
+    if torch.device(device).type == "cuda":            # only the GPU this process uses: N GPUs load on M
+        state["cuda"] = torch.cuda.get_rng_state(device)
     return state
 
 
-def _set_rng_state(state: dict) -> None:
-    "Restore what `_rng_state` saved."
+def _set_rng_state(state: dict, device: torch.device | str = "cpu") -> None:
+    "Restore what `_rng_state` saved (its CUDA state only onto a CUDA `device`)."
     torch.set_rng_state(state["torch"])
     numpy_state = state["numpy"]
     np.random.set_state((numpy_state["key"], numpy_state["state"].numpy().astype(np.uint32), numpy_state["pos"],
                          numpy_state["has_gauss"], numpy_state["cached_gaussian"]))
     version, values, gauss = state["python"]
     random.setstate((version, tuple(values), gauss))
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+    if torch.device(device).type == "cuda" and isinstance(state.get("cuda"), torch.Tensor):   # /1: a list, skipped
+        torch.cuda.set_rng_state(state["cuda"], device)
 
 
 def checkpoint_paths(out_dir: str | Path) -> list[Path]:
     "The checkpoints of a run folder, oldest first (by step)."
-    folder = Path(out_dir) / "checkpoints"
-    return sorted(folder.glob(CHECKPOINT_GLOB), key=lambda p: int(p.stem.split("_")[1]))
+    return sorted((Path(out_dir) / "checkpoints").glob(CHECKPOINT_GLOB), key=lambda p: int(p.stem.split("_")[1]))
 
 
 def latest_checkpoint(out_dir: str | Path) -> Path | None:
     "The newest checkpoint of a run folder, or None."
-    paths = checkpoint_paths(out_dir)
-    return paths[-1] if paths else None
+    return (checkpoint_paths(out_dir) or [None])[-1]
 
 # %% ../nbs/13_training.ipynb
 class NonFiniteLossError(RuntimeError):
@@ -182,9 +180,8 @@ def setup_distributed(device: torch.device | str = "cpu",   # "cuda" picks cuda:
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     if world_size == 1:
         return 0, 1, device
-    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     if device.type == "cuda":
-        device = torch.device("cuda", local_rank)
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
         torch.cuda.set_device(device)
     if not dist.is_initialized():
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
@@ -223,6 +220,7 @@ class _TrainerBase:
                  ):
         self.task, self.options = task, options or TrainerOptions()
         self.rank, self.world_size, self.device = setup_distributed(device)
+        self.is_main = self.rank == 0                 # rank 0 alone logs, evaluates and writes checkpoints
         self.out_dir = Path(self.options.out_dir)
         train = task.train
         seed = train.seed if self.options.seed is None else self.options.seed
@@ -234,7 +232,7 @@ class _TrainerBase:
         self.discriminator = None if self.discriminator is None else self.discriminator.to(self.device)
         self.autocast_dtype, use_scaler = resolve_precision(self.options.precision, self.device)
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=use_scaler)
-        self.rng = torch.Generator(self.device).manual_seed(seed + self.rank)   # segments, noise, style dropout
+        self.seed, self.rng = seed, torch.Generator(self.device).manual_seed(seed + self.rank)   # segments, noise
         make_optimizer = lambda m: torch.optim.AdamW(m.parameters(), train.learning_rate, betas=tuple(train.betas),
                                                      eps=train.eps)
         self.optimizers = {"generator": make_optimizer(self.generator)}
@@ -252,13 +250,7 @@ class _TrainerBase:
             if self.discriminator is not None:
                 self.discriminator_module = ddp(self.discriminator)
         self.step, self.epoch, self.batch_in_epoch = 0, 0, 0
-        self.history: list[dict] = []
-        self._writer = None
-        self.last_checkpoint: Path | None = None
-
-    @property
-    def is_main(self) -> bool:
-        return self.rank == 0
+        self.history, self._writer, self.last_checkpoint = [], None, None   # logged records, TensorBoard, a Path
 
     def load_generator_weights(self, path: str | Path) -> None:
         "Start from released generator weights (strict: every key and shape must match)."
@@ -272,21 +264,24 @@ class _TrainerCheckpoints(_TrainerBase):
     "Adds checkpoints: the full training state, atomic saving with pruning, and exact resume."
 
     def state(self) -> dict:
-        "Everything needed to continue this run exactly (tensors and plain values only)."
+        "Everything needed to continue this run exactly (tensors and plain values); a collective under DDP."
+        rngs = [{"global": _rng_state(self.device), "trainer": self.rng.get_state()}] * self.world_size
+        if self.world_size > 1:
+            dist.all_gather_object(rngs, rngs[self.rank])   # every rank's random states, in rank order
         return {"format": CHECKPOINT_FORMAT, "step": self.step, "epoch": self.epoch,
-                "batch_in_epoch": self.batch_in_epoch,
-                "generator": self.generator.state_dict(),
+                "batch_in_epoch": self.batch_in_epoch, "generator": self.generator.state_dict(),
                 "discriminator": None if self.discriminator is None else self.discriminator.state_dict(),
                 "optimizers": {k: v.state_dict() for k, v in self.optimizers.items()},
                 "schedulers": {k: v.state_dict() for k, v in self.schedulers.items()},
-                "scaler": self.scaler.state_dict(), "rng": _rng_state(), "trainer_rng": self.rng.get_state(),
+                "scaler": self.scaler.state_dict(), "rng": rngs, "world_size": self.world_size,
                 "config": self.task.config.to_dict() if hasattr(self.task, "config") else None}
 
     def save_checkpoint(self) -> Path | None:
-        "Save `checkpoints/step_<step>.pt` atomically on rank 0 and keep the newest `keep_last`."
+        "Save `checkpoints/step_<step>.pt` atomically (call on every rank; rank 0 writes), keep the newest `keep_last`."
+        state = self.state()                        # every rank: it gathers the random states
         if not self.is_main:
             return None
-        path = save_atomic(self.state(), self.out_dir / "checkpoints" / f"step_{self.step:08d}.pt")
+        path = save_atomic(state, self.out_dir / "checkpoints" / f"step_{self.step:08d}.pt")
         for old in checkpoint_paths(self.out_dir)[: -self.options.keep_last]:
             old.unlink()
         self.last_checkpoint = path
@@ -297,15 +292,12 @@ class _TrainerCheckpoints(_TrainerBase):
         "Continue from a checkpoint file, or from the newest checkpoint of a run folder."
         path = Path(path)
         if path.is_dir():
-            found = latest_checkpoint(path)
-            if found is None:
-                raise FileNotFoundError(f"no checkpoints/{CHECKPOINT_GLOB} in {path}; pass a checkpoint file or the "
-                                        "--out folder of an earlier run.")
-            path = found
+            path = latest_checkpoint(path) or path / "checkpoints" / CHECKPOINT_GLOB
         if not path.is_file():
-            raise FileNotFoundError(f"checkpoint {path} does not exist; pass a step_*.pt file or a run folder.")
+            raise FileNotFoundError(f"no checkpoints at {path}; pass a step_*.pt file or the --out folder of an "
+                                    "earlier run.")
         state = torch.load(path, map_location="cpu", weights_only=True)   # RNG states must stay on the CPU
-        if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        if not isinstance(state, dict) or state.get("format") not in (CHECKPOINT_FORMAT, "hierspeech-nb-trainer/1"):
             raise ValueError(f"{path} is not a training checkpoint of this trainer ({CHECKPOINT_FORMAT}); to start "
                              "from released weights use init_checkpoint (--init) instead of resume.")
         check_state_dict(self.generator, state["generator"], source=f"checkpoint {path} (generator)")
@@ -316,24 +308,41 @@ class _TrainerCheckpoints(_TrainerBase):
             optimizer.load_state_dict(state["optimizers"][name])
             self.schedulers[name].load_state_dict(state["schedulers"][name])
         self.scaler.load_state_dict(state["scaler"])
-        _set_rng_state(state["rng"])
-        self.rng.set_state(state["trainer_rng"])
         self.step, self.epoch, self.batch_in_epoch = state["step"], state["epoch"], state["batch_in_epoch"]
+        self._restore_rng(state["rng"] if "trainer_rng" not in state else   # format /1: one rank's states
+                          [{"global": state["rng"], "trainer": state["trainer_rng"]}])
+        saved_ranks = state.get("world_size", self.world_size)                # /1 did not store it: the same
+        self.batch_in_epoch = math.ceil(self.batch_in_epoch * saved_ranks / self.world_size)   # global batches
         self.last_checkpoint = path
         logger.info("resumed from %s at step %d", path, self.step)
         return path
+
+    def _restore_rng(self, rngs: list[dict]) -> None:
+        "This rank's own random states; where they cannot apply, a reseed from (seed, step, rank)."
+        why = f"{len(rngs)} ranks saved them, {self.world_size} resume" if len(rngs) != self.world_size else ""
+        try:
+            if not why:
+                self.rng.set_state(rngs[self.rank]["trainer"])
+                return _set_rng_state(rngs[self.rank]["global"], self.device)
+        except RuntimeError:                        # a CPU generator's state into a CUDA one, or back
+            why = "they were saved on another kind of device"
+        seed = int(np.random.SeedSequence([self.seed, self.step, self.rank]).generate_state(1)[0])
+        for seed_generator in (random.seed, np.random.seed, torch.manual_seed, self.rng.manual_seed):
+            seed_generator(seed)
+        logger.warning("resume: random states not restored exactly (%s); rank %d reseeded", why, self.rank)
 
 # %% ../nbs/13_training.ipynb
 class _TrainerStep(_TrainerCheckpoints):
     "Adds one training step: discriminator step, generator step, each guarded against non-finite losses."
 
     def _check_finite(self, losses: dict[str, torch.Tensor], which: str) -> None:
-        "Raise NonFiniteLossError (on every rank) if any loss is NaN or infinite."
-        bad = [name for name, value in losses.items() if not torch.isfinite(value.detach()).all()]
-        flag = torch.tensor([float(bool(bad))], device=self.device)
+        "Raise NonFiniteLossError (on every rank) if any loss is NaN or infinite; one host sync."
+        finite = torch.stack([torch.isfinite(value.detach()).all() for value in losses.values()])   # on the device
+        flag = (~finite).any().float().reshape(1)
         if self.world_size > 1:
             dist.all_reduce(flag, op=dist.ReduceOp.MAX)
-        if flag.item() > 0:
+        if flag.item() > 0:                        # the sync: the optimiser must not step on a NaN
+            bad = [name for name, ok in zip(losses, finite.tolist()) if not ok]
             values = ", ".join(f"{name}={float(losses[name].detach()):.4g}" for name in bad) or "on another rank"
             kept = self.last_checkpoint or "none saved yet"
             raise NonFiniteLossError(f"step {self.step + 1}: {which} loss is not finite ({values}); training stopped "
@@ -341,7 +350,7 @@ class _TrainerStep(_TrainerCheckpoints):
                                      "lower learning rate, precision 'fp32', or grad_clip set; check the data for "
                                      "silent or corrupt clips.")
 
-    def _optimizer_step(self, name: str, loss: torch.Tensor, module: nn.Module) -> float:
+    def _optimizer_step(self, name: str, loss: torch.Tensor, module: nn.Module) -> torch.Tensor:
         "Backward, unscale, clip and step one optimiser; returns the gradient norm before clipping."
         optimizer = self.optimizers[name]
         optimizer.zero_grad(set_to_none=True)
@@ -350,10 +359,10 @@ class _TrainerStep(_TrainerCheckpoints):
         max_norm = self.options.grad_clip if self.options.grad_clip is not None else math.inf
         norm = torch.nn.utils.clip_grad_norm_(module.parameters(), max_norm)
         self.scaler.step(optimizer)
-        return float(norm)
+        return norm.detach()
 
-    def train_step(self, batch: dict) -> dict[str, float]:
-        "One discriminator step and one generator step on `batch`; returns the losses as floats."
+    def train_step(self, batch: dict, floats: bool = True) -> dict:
+        "One discriminator step and one generator step; the logs as floats, or as tensors (no wait for the GPU)."
         batch = _move(batch, self.device)
         autocast = (torch.autocast(self.device.type, dtype=self.autocast_dtype) if self.autocast_dtype is not None
                     else nullcontext())
@@ -366,14 +375,14 @@ class _TrainerStep(_TrainerCheckpoints):
             self._check_finite(d_losses, "discriminator")
             logs["grad_norm/discriminator"] = self._optimizer_step("discriminator", d_losses["total"],
                                                                    self.discriminator)
-            logs.update({f"d/{k}": float(v.detach()) for k, v in d_losses.items()})
+            logs.update({f"d/{k}": v.detach() for k, v in d_losses.items()})
         with autocast:
             g_losses = self.task.generator_losses(output, self.discriminator)
         self._check_finite(g_losses, "generator")
         logs["grad_norm/generator"] = self._optimizer_step("generator", g_losses["total"], self.generator)
         self.scaler.update()
-        logs.update({f"g/{k}": float(v.detach()) for k, v in g_losses.items()})
-        return logs
+        logs.update({f"g/{k}": v.detach() for k, v in g_losses.items()})
+        return {name: float(value) for name, value in logs.items()} if floats else logs
 
 # %% ../nbs/13_training.ipynb
 EVAL_SEED = 0   # evaluation noise is the same at every evaluation, so its curves compare like with like
@@ -409,8 +418,7 @@ class _TrainerLogging(_TrainerStep):
             return {}
         self.generator.eval()
         generator = torch.Generator(self.device).manual_seed(EVAL_SEED)
-        totals: dict[str, float] = {}
-        writer = self._get_writer()
+        totals, writer = {}, self._get_writer()
         with torch.no_grad():
             for index, batch in enumerate(batches):
                 result = self.task.evaluate(self.generator, _move(batch, self.device), generator)
@@ -432,10 +440,9 @@ class _TrainerLogging(_TrainerStep):
 def _set_epoch(loader, epoch: int, start_batch: int) -> None:
     "Point the loader's batch plan and crops at `epoch`, skipping `start_batch` batches already trained on."
     sampler = getattr(loader, "batch_sampler", None)
-    if hasattr(sampler, "set_epoch") and start_batch:
-        sampler.set_epoch(epoch, start_batch)
-    elif hasattr(sampler, "set_epoch"):
-        sampler.set_epoch(epoch)
+    start_batch = min(start_batch, getattr(sampler, "num_batches", start_batch))   # resumed on fewer ranks
+    if hasattr(sampler, "set_epoch"):
+        sampler.set_epoch(epoch, *([start_batch] if start_batch else []))
     elif start_batch:
         raise ValueError("resuming mid-epoch needs a batch sampler with set_epoch(epoch, start_batch) (e.g. "
                          "hierspeech_nb.batches.LengthBucketSampler).")
@@ -456,7 +463,7 @@ class Trainer(_TrainerLogging):
             self.discriminator.train()
         bar = tqdm(total=options.max_steps, initial=self.step, desc="train",
                    disable=not (options.progress and self.is_main), leave=False)
-        running: dict[str, list[float]] = {}
+        running: dict[str, list[torch.Tensor]] = {}
         started = time.perf_counter()
         with _InterruptFlag() as interrupt:
             while self.step < options.max_steps:
@@ -464,13 +471,14 @@ class Trainer(_TrainerLogging):
                 with torch.random.fork_rng(devices=[]):   # a new DataLoader iterator draws a global-RNG seed
                     batches = iter(loader)
                 for batch in batches:
-                    logs = self.train_step(batch)
+                    logs = self.train_step(batch, floats=False)
                     self.step, self.batch_in_epoch = self.step + 1, self.batch_in_epoch + 1
                     bar.update(1)
                     for name, value in logs.items():
                         running.setdefault(name, []).append(value)
                     if self.step % options.log_every == 0 or self.step == options.max_steps:
-                        means = {k: sum(v) / len(v) for k, v in running.items()}
+                        floats = {k: torch.stack(v).tolist() for k, v in running.items()}   # read once per log
+                        means = {k: sum(v) / len(v) for k, v in floats.items()}
                         means["lr"] = self.optimizers["generator"].param_groups[0]["lr"]
                         means["steps_per_second"] = len(running["g/total"]) / (time.perf_counter() - started)
                         self.log_scalars(means)

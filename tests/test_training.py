@@ -85,6 +85,25 @@ def test_resume_is_exact_across_epochs(tmp_path):
     assert drop_timing(straight.history[-1]) == drop_timing(second.history[-1])
 
 
+def test_rng_states_are_per_device_and_old_checkpoints_resume(tmp_path):
+    from hierspeech_nb.training import _rng_state, _set_rng_state
+    assert "cuda" not in _rng_state("cpu")                   # a CPU process saves no GPU state
+    state = {**_rng_state("cpu"), "cuda": [torch.zeros(16, dtype=torch.uint8)] * 8}   # the old all-GPUs list
+    expected = torch.rand(3)
+    _set_rng_state(state, "cpu")                             # loads on a machine without those 8 GPUs
+    assert torch.equal(torch.rand(3), expected)
+    first = toy_trainer(tmp_path, 3)
+    first.fit(toy_loader())
+    saved = torch.load(latest_checkpoint(tmp_path), weights_only=True)
+    assert saved["world_size"] == 1 and len(saved["rng"]) == 1
+    old = {**saved, "rng": saved["rng"][0]["global"], "trainer_rng": saved["rng"][0]["trainer"]}   # one-rank layout
+    torch.save(old, tmp_path / "old.pt")
+    resumed = toy_trainer(tmp_path / "again", 3)
+    resumed.resume(tmp_path / "old.pt")
+    assert torch.equal(resumed.rng.get_state(), saved["rng"][0]["trainer"])
+    assert torch.equal(torch.get_rng_state(), saved["rng"][0]["global"]["torch"])
+
+
 def test_resume_checks_what_it_loads(tmp_path):
     trainer = toy_trainer(tmp_path / "run", 1)
     with pytest.raises(FileNotFoundError, match="no checkpoints"):
@@ -207,3 +226,42 @@ def test_trainer_methods_are_defined_in_class_bodies():
         method = inspect.getattr_static(Trainer, name)
         owner = method.__qualname__.rsplit(".", 1)[0]
         assert owner in classes and method.__name__ == name, f"Trainer.{name} is {method.__qualname__}"
+
+
+def test_logged_means_equal_the_per_step_losses(tmp_path):
+    "fit keeps the losses as tensors between logs; the logged means are those of the per-step floats."
+    every_step = toy_trainer(tmp_path / "a", 6)
+    every_step.fit(toy_loader())
+    options = TrainerOptions(out_dir=tmp_path / "b", max_steps=6, log_every=3, save_every=100, tensorboard=False,
+                             progress=False, seed=0)
+    every_third = Trainer(ToyTask(), options)
+    every_third.fit(toy_loader())
+    assert [record["step"] for record in every_third.history] == [3, 6]
+    for record, steps in zip(every_third.history, (every_step.history[:3], every_step.history[3:])):
+        for name in ("g/total", "g/mel", "d/total", "grad_norm/generator", "grad_norm/discriminator"):
+            assert record[name] == sum(step[name] for step in steps) / 3, name
+
+
+def test_train_step_returns_floats(tmp_path):
+    trainer = toy_trainer(tmp_path, 1)
+    logs = trainer.train_step(next(iter(toy_loader())))
+    assert logs and all(type(value) is float for value in logs.values())
+
+
+def test_checkpoint_of_a_gpu_run_resumes_on_the_cpu(tmp_path, caplog):
+    "A CUDA generator's state (16 bytes) cannot go into a CPU generator: reseeded from (seed, step, rank), warned."
+    toy_trainer(tmp_path, 3).fit(toy_loader())
+    saved = torch.load(latest_checkpoint(tmp_path), weights_only=True)
+    saved["rng"][0]["trainer"] = torch.zeros(16, dtype=torch.uint8)        # what a CUDA generator saves
+    saved["rng"][0]["global"]["cuda"] = torch.zeros(16, dtype=torch.uint8)
+    torch.save(saved, tmp_path / "gpu.pt")
+    states = []
+    for attempt in range(2):
+        trainer = toy_trainer(tmp_path / f"cpu{attempt}", 4)
+        with caplog.at_level("WARNING"):
+            trainer.resume(tmp_path / "gpu.pt")
+        states.append(trainer.rng.get_state())
+        trainer.fit(toy_loader())
+        assert trainer.step == 4
+    assert "saved on another kind of device" in caplog.text and "rank 0 reseeded" in caplog.text
+    assert torch.equal(states[0], states[1])                                # the reseed is reproducible
