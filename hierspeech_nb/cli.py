@@ -274,6 +274,8 @@ def _add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scale-norm", default="max", choices=SCALE_NORMS, help="loudness normalisation")
     parser.add_argument("--seed", type=int, help="for the noise draws (default: nondeterministic)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--dtype", choices=("fp32", "bf16", "fp16"), default="fp32",
+                        help="model precision: bf16/fp16 halve memory and run faster on a GPU (appendix A5)")
     parser.add_argument("--no-progress", action="store_true")
 
 
@@ -324,16 +326,22 @@ def _check_pipeline_arguments(args: argparse.Namespace) -> None:
         _check_mms(args.mms)
 
 
+def _dtype(args: argparse.Namespace) -> str | None:
+    "--dtype as the pipeline takes it: None keeps float32."
+    return None if args.dtype == "fp32" else args.dtype
+
+
 def _pipeline(args: argparse.Namespace, task: str):
     "The models the command needs: released checkpoints or tiny random ones."
     from hierspeech_nb.inference import HierSpeechPipeline
     if args.random_weights:
         logger.warning("--random-weights: tiny random models, the output is noise shaped like speech")
-        return HierSpeechPipeline.random(seed=0, device=args.device)
+        return HierSpeechPipeline.random(seed=0, device=args.device, dtype=_dtype(args))
     try:
         return HierSpeechPipeline.from_checkpoints(args.ckpt_dir, tasks=(task,), output_rates=(args.sr,),
                                                    denoiser=args.denoise_ratio > 0,
-                                                   mms=getattr(args, "mms", "facebook/mms-300m"), device=args.device)
+                                                   mms=getattr(args, "mms", "facebook/mms-300m"), device=args.device,
+                                                   dtype=_dtype(args))
     except OSError as error:   # FileNotFoundError of a missing checkpoint, or MMS not in the local cache
         raise CommandError(str(error)) from None
 
@@ -428,6 +436,7 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=7860, help="port to listen on")
     parser.add_argument("--share", action="store_true", help="also open a public gradio.live link (off by default)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--dtype", choices=("fp32", "bf16", "fp16"), default="fp32", help="model precision (appendix A5)")
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -449,12 +458,13 @@ def run_demo(args: argparse.Namespace) -> int:
     from hierspeech_nb.demo import build_demo, launch_demo
     if args.random_weights:
         logger.warning("--random-weights: tiny random models, the output is noise shaped like speech")
-        pipeline = HierSpeechPipeline.random(seed=0, device=args.device)
+        pipeline = HierSpeechPipeline.random(seed=0, device=args.device, dtype=_dtype(args))
     else:
         try:
             pipeline = HierSpeechPipeline.from_checkpoints(args.ckpt_dir, tasks=("tts", "vc"),
                                                            output_rates=tuple(sorted(OUTPUT_RATES)),
-                                                           denoiser=args.denoiser, mms=args.mms, device=args.device)
+                                                           denoiser=args.denoiser, mms=args.mms, device=args.device,
+                                                           dtype=_dtype(args))
         except OSError as error:
             raise CommandError(str(error)) from None
     launch_demo(build_demo(pipeline), host=args.host, port=args.port, share=args.share)

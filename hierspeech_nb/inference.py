@@ -188,7 +188,6 @@ class HierSpeechPipeline:
     def _finish(self, audio: torch.Tensor, prompt, output_rate: int, scale_norm: str, progress: bool):
         "SpeechSR to the output rate, then loudness; returns (float32 [1, T], rate) whatever the models' dtype."
         _check_rate(output_rate)
-        audio = audio.float()
         if output_rate != SAMPLE_RATE:
             if output_rate not in self.speechsr:
                 raise ValueError(f"output_rate={output_rate} needs the {OUTPUT_RATES[output_rate]} model, which "
@@ -196,7 +195,7 @@ class HierSpeechPipeline:
             from hierspeech_nb.speechsr import super_resolve
             audio = super_resolve(audio, self.speechsr[output_rate], device=self.device, progress=progress)
         prompt_peak = float(_prompt_waveform(prompt).abs().max()) if scale_norm == "prompt" else None
-        return normalize_loudness(audio.cpu(), scale_norm, prompt_peak), output_rate
+        return normalize_loudness(audio.float().cpu(), scale_norm, prompt_peak), output_rate
 
     def prompt(self, prompt,                         # path or float tensor at 16 kHz: whose voice
                denoise_ratio: float = 0.0,             # 0..1 style from the denoised prompt (needs the denoiser)

@@ -47,8 +47,9 @@ def mel_loss(audio: torch.Tensor,          # float [B, 1, S] generated
              audio_target: torch.Tensor,   # float [B, 1, S] real
              data: DataConfig | None = None,
              ) -> torch.Tensor:            # scalar: mean |log-mel difference|
-    "L1 between the log-mel spectrograms of generated and real audio (computed in float32)."
-    return F.l1_loss(mel_spectrogram(audio.float(), data), mel_spectrogram(audio_target.float(), data))
+    "L1 between the log-mel spectrograms of generated and real audio (computed in float32, autocast or not)."
+    with torch.autocast(audio.device.type, enabled=False):   # autocast would run the filterbank product in half
+        return F.l1_loss(mel_spectrogram(audio.float(), data), mel_spectrogram(audio_target.float(), data))
 
 
 def pitch_loss(f0_prediction: torch.Tensor,   # float [B, 1, 4T] predicted log(F0 + 1)

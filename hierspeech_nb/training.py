@@ -231,6 +231,9 @@ class _TrainerBase:
         self.discriminator = task.build_discriminator()
         self.discriminator = None if self.discriminator is None else self.discriminator.to(self.device)
         self.autocast_dtype, use_scaler = resolve_precision(self.options.precision, self.device)
+        if self.autocast_dtype is not None:   # F0 and durations stay float32 under autocast (appendix A5)
+            from hierspeech_nb.precision import keep_islands_fp32
+            keep_islands_fp32(self.generator)
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=use_scaler)
         self.seed, self.rng = seed, torch.Generator(self.device).manual_seed(seed + self.rank)   # segments, noise
         make_optimizer = lambda m: torch.optim.AdamW(m.parameters(), train.learning_rate, betas=tuple(train.betas),

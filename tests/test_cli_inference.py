@@ -67,6 +67,28 @@ def test_vc_keeps_the_source_length(tmp_path):
     assert rate == 16_000 and len(audio) == round(len(source) * 16_000 / source_rate)
 
 
+def test_vc_in_bfloat16_writes_the_same_length(tmp_path):
+    "--dtype bf16 (appendix A5): half-precision models, a float32 wav of the same length as in float32."
+    lengths = {}
+    for dtype in ("fp32", "bf16"):
+        out = tmp_path / f"{dtype}.wav"
+        done = _run("vc", "--source", str(SOURCE), "--prompt", str(PROMPT), "--out", str(out), "--random-weights",
+                    "--seed", "0", "--no-progress", "--device", "cpu", "--dtype", dtype, "--scale-norm", "none")
+        assert done.returncode == 0, done.stderr
+        audio, _ = sf.read(out, dtype="float32")
+        assert np.isfinite(audio).all()
+        lengths[dtype] = audio
+    assert len(lengths["bf16"]) == len(lengths["fp32"])
+    assert np.abs(lengths["bf16"] - lengths["fp32"]).max() < 0.05 * np.abs(lengths["fp32"]).max()
+
+
+def test_an_unknown_dtype_is_one_line_and_exit_2(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["tts", "--text", "hi", "--prompt", str(PROMPT), "--out", "o.wav", "--random-weights", "--dtype", "int8"])
+    assert stop.value.code == EXIT_BAD_INPUT
+    assert "argument --dtype: invalid choice: 'int8'" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("args, message", [
     (["tts", "--text", "hi", "--prompt", "missing.wav", "--out", "o.wav", "--random-weights"], "--prompt missing.wav: no such file"),
     (["tts", "--text", "hi", "--prompt", str(PROMPT), "--out", "o.mp3", "--random-weights"], "must end in .wav"),
