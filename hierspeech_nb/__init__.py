@@ -37,6 +37,7 @@ _LAZY: dict[str, str] = {   # public name -> submodule (relative to this package
     **dict.fromkeys(["HierSpeechPipeline", "VoicePrompt", "save_wav"], "inference"),
     **dict.fromkeys(["evaluate_batch", "evaluate_pair", "metrics_table"], "evaluation_models"),
     **dict.fromkeys(["optimize_for_inference"], "accel"),
+    **dict.fromkeys(["cast_for_inference"], "precision"),
 }
 
 __all__ = list(_LAZY)
@@ -87,3 +88,4 @@ if TYPE_CHECKING:   # static analysers and IDEs see the eager imports; at run ti
     from .ttv import TextToVec
     from .ttv_training import TTVTask, text_to_speech, text_to_speech_stream
     from .accel import optimize_for_inference
+    from .precision import cast_for_inference

@@ -264,7 +264,8 @@ class FastSpeechSRGenerator(SpeechSRGenerator):
     def forward(self, x: torch.Tensor,  # float [B, 1, N] at 16 kHz
                 ) -> torch.Tensor:      # float [B, 1, M] at the output rate
         length = self.output_length(x.shape[-1])
-        if not self.applies(x.new_empty(1).expand(length)):   # a stand-in of the features' length, no memory
+        stand_in = self.conv_pre.weight.new_empty(1).expand(length)   # the features' length, dtype, device
+        if not self.applies(stand_in) or not _inference(x):
             return super().forward(x)
         features = interpolate_features_cl(conv_channels_last(self.conv_pre, to_channels_last(x)), length,
                                            self.interpolation_mode).squeeze(2)   # [B, C, M], channels adjacent

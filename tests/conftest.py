@@ -99,3 +99,16 @@ def pytest_configure(config):
     import torch
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
+    # HIERSPEECH_TEST_DEVICE=cuda runs the tests with new tensors and loaded fixtures on that device (the golden
+    # tests on a GPU, as scripts/device_check.py does); unset, everything stays on the CPU.
+    device = os.environ.get("HIERSPEECH_TEST_DEVICE")
+    if device and device != "cpu":
+        import functools
+        torch.set_default_device(device)
+        load = torch.load
+
+        @functools.wraps(load)
+        def load_on_device(*args, **kwargs):
+            kwargs.setdefault("map_location", device)
+            return load(*args, **kwargs)
+        torch.load = load_on_device
