@@ -30,7 +30,7 @@ from .text import (PAD, PUNCTUATION, SYMBOLS, _check_text, _use_espeakng_loader,
 # %% auto 0
 __all__ = ['ENGLISH', 'FIRST_SPEAKABLE', 'SYMBOLS_FILE', 'VOCABULARY_WEIGHTS', 'ASTERISK_PACKAGES', 'espeak_languages',
            'resolve_language', 'phonemize_text', 'SymbolTable', 'base_letter', 'nearest_rows', 'adapt_ttv_vocabulary',
-           'read_asterisk_transcripts', 'decode_g722', 'prepare_asterisk']
+           'read_asterisk_transcripts', 'decode_g722', 'prepare_asterisk', 'LanguageSpeechDataset']
 
 # %% ../nbs/15c_new_language.ipynb
 ENGLISH = "en-us"                      # the released TTV's language: its text goes through `english_cleaners2`
@@ -299,3 +299,22 @@ def prepare_asterisk(sources,                    # .deb files and/or folders (ex
     filelist = out / "filelist.txt"
     filelist.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return filelist
+
+# %% ../nbs/15c_new_language.ipynb
+class LanguageSpeechDataset(SpeechDataset):
+    "`SpeechDataset(..., with_text=True)` whose transcripts go through a `SymbolTable` (any language)."
+
+    def __init__(self, filelist_or_utterances, cache_dir, data_config, symbols: SymbolTable, **options):
+        self.symbols = symbols
+        options.pop("with_text", None)                   # always with text
+        super().__init__(filelist_or_utterances, cache_dir, data_config, with_text=True, **options)
+
+    def _text_ids(self, utterance):
+        if not utterance.text.strip():
+            return None, "empty transcript"
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")          # dropped characters: the table was built on this corpus
+                return self.symbols.text_to_ids(utterance.text, add_blank=self.config.add_blank), ""
+        except ValueError as error:
+            return None, f"unusable transcript ({error})"
