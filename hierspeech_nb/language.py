@@ -30,7 +30,8 @@ from .text import (PAD, PUNCTUATION, SYMBOLS, _check_text, _use_espeakng_loader,
 # %% auto 0
 __all__ = ['ENGLISH', 'FIRST_SPEAKABLE', 'SYMBOLS_FILE', 'VOCABULARY_WEIGHTS', 'ASTERISK_PACKAGES', 'espeak_languages',
            'resolve_language', 'phonemize_text', 'SymbolTable', 'base_letter', 'nearest_rows', 'adapt_ttv_vocabulary',
-           'read_asterisk_transcripts', 'decode_g722', 'prepare_asterisk', 'LanguageSpeechDataset']
+           'read_asterisk_transcripts', 'decode_g722', 'prepare_asterisk', 'LanguageSpeechDataset', 'diagonality',
+           'ctc_alignment']
 
 # %% ../nbs/15c_new_language.ipynb
 ENGLISH = "en-us"                      # the released TTV's language: its text goes through `english_cleaners2`
@@ -318,3 +319,20 @@ class LanguageSpeechDataset(SpeechDataset):
                 return self.symbols.text_to_ids(utterance.text, add_blank=self.config.add_blank), ""
         except ValueError as error:
             return None, f"unusable transcript ({error})"
+
+# %% ../nbs/15c_new_language.ipynb
+def diagonality(alignment: torch.Tensor,   # float [T_frames, L] p(token | frame), soft, or a 0/1 path
+                band: float = 0.1,         # half-width of the band around the diagonal, as a fraction of L
+                ) -> float:                # in [0, 1]
+    "Mean alignment mass per frame within `band` x L tokens of the evenly paced line from first to last token."
+    frames, tokens = alignment.shape
+    line = torch.linspace(0, tokens - 1, frames)[:, None]                       # [T, 1] the diagonal
+    near = (torch.arange(tokens)[None, :] - line).abs() <= band * tokens         # [T, L]
+    return float((alignment.float() * near).sum(-1).mean())
+
+
+def ctc_alignment(phoneme_logits: torch.Tensor,   # float [V, T] CTC logits of one utterance (TTVOutput)
+                  phonemes: torch.Tensor,         # int64 [L] its phoneme ids, without blanks
+                  ) -> torch.Tensor:              # float [T, L] p(j-th phoneme | frame), rows sum to 1
+    "Which of the sentence's phonemes the CTC head hears in each frame, normalised over those phonemes."
+    return phoneme_logits.log_softmax(0)[phonemes].T.softmax(-1)
