@@ -127,7 +127,13 @@ def test_diagonality():
     assert diagonality(path) == 1.0
     path = torch.zeros(20, 10)
     path[:19, 0], path[19, 9] = 1, 1                               # everything on the first token
-    assert diagonality(path) < 0.2
+    assert diagonality(path) == pytest.approx(0.2)                 # only the first 3 frames and the last are near
+    assert diagonality(torch.full((50, 30), 1 / 30)) == pytest.approx(0.2, abs=0.02)   # uniform: about 2 x band
+    from hierspeech_nb.language import ctc_alignment
+    logits = torch.randn(48, 20)
+    soft = ctc_alignment(logits, torch.tensor([20, 30, 20]))
+    assert soft.shape == (20, 3) and torch.allclose(soft.sum(-1), torch.ones(20))
+    assert torch.allclose(soft[:, 0], soft[:, 2])                  # a repeated phoneme gets the same share
 
 
 # --- the Asterisk recipe and data_samples/fr ---
