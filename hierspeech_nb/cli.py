@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import sys
@@ -14,14 +15,16 @@ from pathlib import Path
 import torch
 
 from .config import MODEL_NAMES, load_config
+from .language import SYMBOLS_FILE
 
 logger = logging.getLogger(__name__)
 
 # %% auto 0
 __all__ = ['logger', 'EXIT_OK', 'EXIT_BAD_INPUT', 'EXIT_NON_FINITE', 'EXIT_INTERRUPTED', 'TRAINABLE', 'SPEECHSR', 'TINY',
-           'AUDIO_SUFFIXES', 'COMMANDS', 'CommandError', 'add_train_arguments', 'run_train', 'add_preprocess_arguments',
-           'run_preprocess', 'add_tts_arguments', 'add_vc_arguments', 'run_tts', 'run_vc', 'add_download_arguments',
-           'run_download', 'add_demo_arguments', 'run_demo', 'build_parser', 'main']
+           'AUDIO_SUFFIXES', 'CORPORA', 'COMMANDS', 'CommandError', 'add_train_arguments', 'run_train',
+           'add_preprocess_arguments', 'run_preprocess', 'add_tts_arguments', 'add_vc_arguments', 'run_tts', 'run_vc',
+           'add_download_arguments', 'run_download', 'add_demo_arguments', 'run_demo', 'add_prepare_arguments',
+           'run_prepare', 'build_parser', 'main']
 
 # %% ../nbs/20_cli.ipynb
 EXIT_OK, EXIT_BAD_INPUT, EXIT_NON_FINITE, EXIT_INTERRUPTED = 0, 2, 3, 130
@@ -52,6 +55,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"))
     parser.add_argument("--resume", type=Path, help="continue a run: its folder or a step_*.pt checkpoint")
     parser.add_argument("--init", type=Path, help="fine-tune from released generator weights (strict load)")
+    parser.add_argument("--language", help="ttv: espeak-ng language of the transcripts (e.g. fr); its symbol "
+                                           "table is built from --filelist (notebook 15c). Default: released English")
     parser.add_argument("--mms", default="facebook/mms-300m",
                         help="MMS model for the features (hub id or folder, cached locally), or 'tiny' for tests")
     parser.add_argument("--f0-method", default="yaapt")
@@ -135,6 +140,7 @@ def _loader_options(args: argparse.Namespace, device: torch.device, world_size: 
 def run_train(args: argparse.Namespace) -> int:
     "`hierspeech-nb train`: preprocess, build the loader and train."
     from hierspeech_nb.batches import SpeechDataset, collate, make_dataloader
+    from hierspeech_nb.language import LanguageSpeechDataset
     from hierspeech_nb.synthesizer_training import SynthesizerTask
     from hierspeech_nb.training import setup_distributed
     from hierspeech_nb.ttv_training import TTVTask
@@ -150,6 +156,9 @@ def run_train(args: argparse.Namespace) -> int:
     filelists = [args.filelist] + ([args.eval_filelist] if args.eval_filelist else [])
     logger.info("cache %s: %s", cache_dir, _preprocess(args, filelists, cache_dir, (rank, world_size), device))
     with_text = args.model == "ttv"                # the TTV also reads the phoneme ids of each transcript
+    symbols = _language_table(args) if with_text else None       # notebook 15c; None: the released English table
+    if symbols is not None:
+        SpeechDataset = functools.partial(LanguageSpeechDataset, symbols=symbols)   # noqa: N806
     dataset = SpeechDataset(args.filelist, cache_dir, config.data, max_frames=args.max_frames, root=args.root,
                             with_text=with_text, seed=config.train.seed, progress=False)
     loader = make_dataloader(dataset, args.batch_size or config.train.batch_size, seed=config.train.seed,
@@ -159,8 +168,8 @@ def run_train(args: argparse.Namespace) -> int:
         held_out = SpeechDataset(args.eval_filelist, cache_dir, config.data, root=args.root, with_text=with_text,
                                  progress=False)
         eval_batches = [collate([held_out[i]]) for i in range(min(args.eval_clips, len(held_out)))]
-    task = TTVTask(config) if args.model == "ttv" else SynthesizerTask(config)
-    return _fit(args, config, task, loader, eval_batches, device, rank)
+    task = TTVTask(config, _vocabulary(symbols)) if args.model == "ttv" else SynthesizerTask(config)
+    return _fit(args, config, task, loader, eval_batches, device, rank, symbols)
 
 
 def _speechsr_data(args: argparse.Namespace, config, rank: int, world_size: int, device: torch.device):
@@ -187,19 +196,24 @@ def _speechsr_data(args: argparse.Namespace, config, rank: int, world_size: int,
     return loader, eval_batches, SpeechSRTask(config)
 
 
-def _fit(args: argparse.Namespace, config, task, loader, eval_batches, device, rank: int) -> int:
+def _fit(args: argparse.Namespace, config, task, loader, eval_batches, device, rank: int, symbols=None) -> int:
     "Build the trainer for `task`, resume if asked, save the config beside the checkpoints and train."
     from hierspeech_nb.training import Trainer, TrainerOptions
     options = TrainerOptions(out_dir=args.out, max_steps=args.steps, log_every=args.log_every,
                              eval_every=args.eval_every if eval_batches else 0, save_every=args.save_every,
                              keep_last=args.keep_last, grad_clip=args.grad_clip, precision=args.precision,
                              seed=args.seed, tensorboard=not args.no_tensorboard, progress=not args.no_progress)
-    trainer = Trainer(task, options, device=device, init_checkpoint=args.init)
+    across = symbols is not None and args.init is not None     # --init through the vocabulary adapter (15c)
+    trainer = Trainer(task, options, device=device, init_checkpoint=None if across else args.init)
+    if across:
+        _init_across_vocabularies(trainer, args.init, symbols)
     if args.resume is not None:
         trainer.resume(args.resume)
     if rank == 0:
         args.out.mkdir(parents=True, exist_ok=True)
         config.to_json(args.out / "config.json")
+        if symbols is not None:
+            symbols.save(args.out / SYMBOLS_FILE)
     trainer.fit(loader, eval_batches)
     if rank == 0:
         logger.info("done: step %d, checkpoint %s", trainer.step, trainer.last_checkpoint)
@@ -254,6 +268,42 @@ def run_preprocess(args: argparse.Namespace) -> int:
         device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
     logger.info("shard %d/%d: %s", *shard, _preprocess(args, args.filelist, args.cache_dir, shard, device))
     return EXIT_OK
+
+# %% ../nbs/20_cli.ipynb
+def _language_table(args: argparse.Namespace):
+    "The run's SymbolTable for --language, or None for the released English front end."
+    from hierspeech_nb.data import read_filelist
+    from hierspeech_nb.language import ENGLISH, SymbolTable, resolve_language
+    if args.language is None or resolve_language(args.language) == ENGLISH:
+        return None
+    saved = args.out / SYMBOLS_FILE
+    if saved.is_file():                                   # a run that goes on keeps its ids
+        symbols = SymbolTable.load(saved)
+        if symbols.language != resolve_language(args.language):
+            raise CommandError(f"--language {args.language}: {saved} is a {symbols.language} table; use another --out.")
+        return symbols
+    texts = [u.text for u in read_filelist(args.filelist, args.root) if u.text.strip()]
+    if not texts:
+        raise CommandError(f"--filelist {args.filelist}: no transcript to build the {args.language} symbol table from.")
+    return SymbolTable.from_texts(texts, args.language)
+
+
+def _vocabulary(symbols) -> dict | None:
+    "TextToVec keywords for a non-English table (None: create_model's released sizes)."
+    return None if symbols is None else {"num_symbols": len(symbols)}
+
+
+def _init_across_vocabularies(trainer, path: Path, symbols) -> None:
+    "Load --init into a TTV with another vocabulary through the adapter of notebook 15c."
+    from hierspeech_nb.language import SymbolTable, adapt_ttv_vocabulary
+    from hierspeech_nb.models import check_state_dict, read_state_dict
+    old_file = Path(path).parent / SYMBOLS_FILE
+    old = SymbolTable.load(old_file) if old_file.is_file() else SymbolTable.english()
+    state = adapt_ttv_vocabulary(read_state_dict(path, device=trainer.device), old, symbols)
+    check_state_dict(trainer.generator, state, source=f"checkpoint {path} adapted to the {symbols.language} table")
+    trainer.generator.load_state_dict(state, strict=True)
+    logger.info("fine-tuning from %s: %d-symbol %s table -> %d-symbol %s table", path, len(old), old.language,
+                len(symbols), symbols.language)
 
 # %% ../nbs/20_cli.ipynb
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")   # prompt/source formats soundfile reads
@@ -471,10 +521,39 @@ def run_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 # %% ../nbs/20_cli.ipynb
+CORPORA = ("asterisk",)    # corpus recipes `prepare` knows
+
+
+def add_prepare_arguments(parser: argparse.ArgumentParser) -> None:
+    "Options of `hierspeech-nb prepare`."
+    parser.add_argument("corpus", choices=CORPORA, help="which recipe")
+    parser.add_argument("--language", required=True, help="Asterisk language code: fr, es, it, ru, ...")
+    parser.add_argument("--source", required=True, type=Path, nargs="+",
+                        help="the two .deb files (apt-get download asterisk-core-sounds-XX-g722 "
+                             "asterisk-core-sounds-XX), or folders holding them or their extracted trees")
+    parser.add_argument("--out", required=True, type=Path, help="output folder: wavs and filelist.txt")
+    parser.add_argument("--min-seconds", type=float, default=1.0)
+    parser.add_argument("--max-seconds", type=float, default=10.0)
+
+
+def run_prepare(args: argparse.Namespace) -> int:
+    "`hierspeech-nb prepare asterisk`: Debian prompt packages -> 16 kHz wavs and a filelist."
+    from hierspeech_nb.language import prepare_asterisk
+    for source in args.source:
+        if not source.exists():
+            raise CommandError(f"--source {source}: no such file or folder.")
+    filelist = prepare_asterisk(args.source, args.language, args.out, min_seconds=args.min_seconds,
+                                max_seconds=args.max_seconds)
+    count = len(filelist.read_text(encoding="utf-8").splitlines())
+    logger.info("wrote %d clips and %s (its paths are relative to %s)", count, filelist, args.out.parent)
+    return EXIT_OK
+
+# %% ../nbs/20_cli.ipynb
 COMMANDS = {"train": (add_train_arguments, run_train, "train a model on a filelist"),
             "preprocess": (add_preprocess_arguments, run_preprocess, "cache MMS features and F0 (shardable)"),
             "tts": (add_tts_arguments, run_tts, "text-to-speech in the voice of a prompt"),
             "vc": (add_vc_arguments, run_vc, "voice conversion: a source's words in a prompt's voice"),
+            "prepare": (add_prepare_arguments, run_prepare, "turn a corpus (Debian's Asterisk prompts) into wavs + a filelist"),
             "download": (add_download_arguments, run_download, "fetch the released checkpoints, each loaded strictly"),
             "demo": (add_demo_arguments, run_demo, "a web page for tts and vc (gradio), also callable as /tts and /vc")}
 

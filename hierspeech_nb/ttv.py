@@ -194,19 +194,20 @@ class TextToVec(nn.Module):
     def __init__(self, model: TTVModelConfig | None = None, data: DataConfig | None = None, *,
                  w2v_channels: int = W2V_CHANNELS,                 # MMS feature width (released: 1024)
                  pitch_channels: int = PITCH_CHANNELS,             # pp width (released: 256)
-                 style_hidden_channels: int = STYLE_HIDDEN_CHANNELS):  # emb_g width (released: 256)
+                 style_hidden_channels: int = STYLE_HIDDEN_CHANNELS,  # emb_g width (released: 256)
+                 num_symbols: int = NUM_SYMBOLS):                  # text vocabulary (released: 178; notebook 15c)
         super().__init__()
         model, data = model or TTVModelConfig(), data or DataConfig()
         inter, hidden = model.inter_channels, model.hidden_channels
         self.inter_channels, self.w2v_channels = inter, w2v_channels
         self.enc_q = W2VPosteriorEncoder(w2v_channels, inter, hidden)
-        self.enc_p = TextEncoder(NUM_SYMBOLS, inter)
+        self.enc_p = TextEncoder(num_symbols, inter)
         self.flow = BiTFlow(inter, hidden, STYLE_CHANNELS, num_heads=FLOW_HEADS)
         self.w2v_decoder = W2VDecoder(inter, 2 * inter, out_channels=w2v_channels)
         self.emb_g = StyleEncoder(data.n_mel_channels, style_hidden_channels, out_channels=STYLE_CHANNELS)
         self.dp = StochasticDurationPredictor(inter)
         self.pp = PitchPredictor(w2v_channels, channels=pitch_channels)
-        self.phoneme_classifier = nn.Conv1d(inter, NUM_SYMBOLS, 1, bias=False)
+        self.phoneme_classifier = nn.Conv1d(inter, num_symbols, 1, bias=False)
 
     def style(self, mel: torch.Tensor,                   # float [P, 80, T] prompt log-mel
               mel_lengths: torch.Tensor | None = None,   # int64 [P]; None = all frames valid
