@@ -339,6 +339,8 @@ def add_tts_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--noise-scale-vc", type=float, default=0.333, help="temperature of the synthesizer prior")
     parser.add_argument("--noise-scale-w", type=float, default=1.0, help="temperature of the durations")
     parser.add_argument("--length-scale", type=float, default=1.0, help="> 1 slower, < 1 faster")
+    parser.add_argument("--ttv", type=Path, help="a TTV trained with `train ttv --language` (a step_*.pt of its run): "
+                        "speaks that language with its symbols.json (notebook 15c)")
     parser.add_argument("--stream", action="store_true",
                         help="write each sentence to --out as soon as it is made (loudness per sentence)")
 
@@ -384,14 +386,21 @@ def _dtype(args: argparse.Namespace) -> str | None:
 def _pipeline(args: argparse.Namespace, task: str):
     "The models the command needs: released checkpoints or tiny random ones."
     from hierspeech_nb.inference import HierSpeechPipeline
+    language_ttv = getattr(args, "ttv", None)
+    if language_ttv is not None and not language_ttv.is_file():
+        raise CommandError(f"--ttv {language_ttv}: no such file; pass a step_*.pt of a `train ttv --language` run.")
     if args.random_weights:
         logger.warning("--random-weights: tiny random models, the output is noise shaped like speech")
-        return HierSpeechPipeline.random(seed=0, device=args.device, dtype=_dtype(args))
+        pipeline = HierSpeechPipeline.random(seed=0, device=args.device, dtype=_dtype(args))
+        if language_ttv is not None:                       # a trained TTV with the tiny synthesizer it was made for
+            from hierspeech_nb.language import load_language_ttv
+            pipeline.ttv, pipeline.symbols = load_language_ttv(language_ttv, device=args.device)
+        return pipeline
     try:
         return HierSpeechPipeline.from_checkpoints(args.ckpt_dir, tasks=(task,), output_rates=(args.sr,),
                                                    denoiser=args.denoise_ratio > 0,
                                                    mms=getattr(args, "mms", "facebook/mms-300m"), device=args.device,
-                                                   dtype=_dtype(args))
+                                                   dtype=_dtype(args), ttv=language_ttv)
     except OSError as error:   # FileNotFoundError of a missing checkpoint, or MMS not in the local cache
         raise CommandError(str(error)) from None
 

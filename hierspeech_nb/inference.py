@@ -117,6 +117,14 @@ class VoicePrompt:
                 f"f0={'none' if self.f0 is None else self.f0_method})")
 
 # %% ../nbs/18_inference.ipynb
+def _optimized(model, optimize: bool):
+    "optimize_for_inference (appendix A3) of a model, or the model."
+    if not optimize:
+        return model
+    from hierspeech_nb.accel import optimize_for_inference
+    return optimize_for_inference(model)
+
+
 def _cast(model, dtype):
     "A model cast to half precision with float32 islands (appendix A5); unchanged for dtype None."
     if dtype is None:
@@ -134,6 +142,7 @@ class HierSpeechPipeline:
     denoiser: nn.Module | None = None               # needed when denoise_ratio > 0
     speechsr: dict = field(default_factory=dict)    # output rate -> SpeechSR model
     device: str = "cpu"
+    symbols: object | None = None                   # the TTV's SymbolTable in another language (15c); None = English
 
     @classmethod
     def from_checkpoints(cls, ckpt_dir: str | Path,           # folder with the released files
@@ -143,21 +152,28 @@ class HierSpeechPipeline:
                          mms: str | Path = MMS_MODEL_ID,       # MMS hub id or local folder (for "vc")
                          device: str = "cpu",
                          optimize: bool = True,                # optimize_for_inference (appendix A3)
-                         dtype: str | None = None):            # "bf16" / "fp16": half precision (appendix A5)
+                         dtype: str | None = None,             # "bf16" / "fp16": half precision (appendix A5)
+                         ttv: str | Path | None = None):       # a TTV of another language (notebook 15c) instead
         "Load the released checkpoints (strict) found by name under `ckpt_dir`; SpeechSR falls back to the bundled copy."
         for rate in output_rates:
             _check_rate(rate)
-        names = ["synthesizer"] + (["ttv"] if "tts" in tasks else []) + (["denoiser"] if denoiser else [])
+        names = ["synthesizer"] + (["ttv"] if "tts" in tasks and ttv is None else [])
+        names += ["denoiser"] if denoiser else []
         names += [OUTPUT_RATES[rate] for rate in output_rates if OUTPUT_RATES[rate]]
         from hierspeech_nb.speechsr import RELEASED_SPEECHSR_DIR, RELEASED_SPEECHSR_FILES   # notebook 16
         bundled = {name: RELEASED_SPEECHSR_DIR / file for name, file in RELEASED_SPEECHSR_FILES.values()}
         files = find_checkpoints(ckpt_dir, names, bundled)
         models = {name: load_checkpoint(name, path, device=device, optimize=optimize, dtype=dtype)
                   for name, path in files.items()}
+        symbols = None
+        if "tts" in tasks and ttv is not None:   # its symbols.json and config.json sit in its run folder
+            from hierspeech_nb.language import load_language_ttv   # notebook 15c comes after this one
+            models["ttv"], symbols = load_language_ttv(ttv, device=device)
+            models["ttv"] = _cast(_optimized(models["ttv"], optimize), dtype)
         return cls(synthesizer=models["synthesizer"], ttv=models.get("ttv"), denoiser=models.get("denoiser"),
                    mms=_cast(load_mms(mms, device=device), dtype) if "vc" in tasks else None,
                    speechsr={rate: models[OUTPUT_RATES[rate]] for rate in output_rates if OUTPUT_RATES[rate]},
-                   device=str(device))
+                   device=str(device), symbols=symbols)
 
     @classmethod
     def random(cls, seed: int = 0, device: str = "cpu",
@@ -269,7 +285,7 @@ class HierSpeechPipeline:
         voice = self._voice(prompt, denoise_ratio)
         sentences = text_to_speech_stream(text, None, self.ttv, self.synthesizer, ttv_style=voice.ttv_style,
                                           synthesizer_style=voice.synthesizer_style, device=self.device,
-                                          progress=progress, **options)
+                                          progress=progress, symbols=self.symbols, **options)
         pause = torch.zeros(1, int(SENTENCE_PAUSE_SECONDS * output_rate))
 
         def chunks():   # the pause goes before every sentence but the first: no need to wait for the next one

@@ -31,7 +31,7 @@ from .text import (PAD, PUNCTUATION, SYMBOLS, _check_text, _use_espeakng_loader,
 __all__ = ['ENGLISH', 'FIRST_SPEAKABLE', 'SYMBOLS_FILE', 'VOCABULARY_WEIGHTS', 'ASTERISK_PACKAGES', 'espeak_languages',
            'resolve_language', 'phonemize_text', 'SymbolTable', 'base_letter', 'nearest_rows', 'adapt_ttv_vocabulary',
            'read_asterisk_transcripts', 'decode_g722', 'prepare_asterisk', 'LanguageSpeechDataset', 'diagonality',
-           'ctc_alignment']
+           'ctc_alignment', 'load_language_ttv']
 
 # %% ../nbs/15c_new_language.ipynb
 ENGLISH = "en-us"                      # the released TTV's language: its text goes through `english_cleaners2`
@@ -336,3 +336,30 @@ def ctc_alignment(phoneme_logits: torch.Tensor,   # float [V, T] CTC logits of o
                   ) -> torch.Tensor:              # float [T, L] p(j-th phoneme | frame), rows sum to 1
     "Which of the sentence's phonemes the CTC head hears in each frame, normalised over those phonemes."
     return phoneme_logits.log_softmax(0)[phonemes].T.softmax(-1)
+
+# %% ../nbs/15c_new_language.ipynb
+def _run_file(checkpoint: Path, name: str) -> Path | None:
+    "`name` beside the checkpoint, or in the run folder above its `checkpoints/`."
+    for folder in (checkpoint.parent, checkpoint.parent.parent):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def load_language_ttv(path: str | Path,                    # a step_*.pt of a `train ttv --language` run, or weights
+                      device: torch.device | str = "cpu",
+                      ) -> tuple[nn.Module, SymbolTable | None]:   # (TTV in eval mode, its table; None = English)
+    "Load a TTV trained in any language with its symbol table; without a `symbols.json` it is an English TTV."
+    from hierspeech_nb.config import load_config
+    from hierspeech_nb.models import check_state_dict, load_checkpoint, read_state_dict
+    from hierspeech_nb.ttv import TextToVec
+    path = Path(path)
+    table, config = _run_file(path, SYMBOLS_FILE), _run_file(path, "config.json")
+    if table is None:                                      # the released English TTV, or one trained without --language
+        return load_checkpoint("ttv", path, config=config, device=device), None
+    symbols = SymbolTable.load(table)
+    state = read_state_dict(path, device=device)
+    model = TextToVec(load_config("ttv", config).model, load_config("ttv", config).data, num_symbols=len(symbols))
+    check_state_dict(model, state, source=f"checkpoint {path} with the {len(symbols)}-symbol table {table}")
+    model.load_state_dict(state, strict=True)
+    return model.to(device).eval(), symbols

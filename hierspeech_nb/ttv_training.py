@@ -5,6 +5,7 @@
 # %% ../nbs/15b_ttv_training_and_tts.ipynb 3
 from __future__ import annotations
 
+import functools
 import logging
 import warnings
 from contextlib import contextmanager
@@ -123,9 +124,12 @@ SENTENCE_PAUSE_SECONDS = 0.2     # silence between synthesised sentences
 FIRST_SPEAKABLE_ID = 1 + len(PUNCTUATION)   # ids below are the pad/blank and punctuation (spoken as nothing)
 
 
-def split_sentences(text: str) -> list[str]:  # raw text, before normalisation (case and dots are the cues)
+def split_sentences(text: str,            # raw text, before normalisation (case and dots are the cues)
+                    language: str = "en",  # pysbd's ISO code (en, fr, es, it, ru, de, ...); others fall back to en
+                    ) -> list[str]:
     "Split text into sentences with pysbd (knows Mr., p.m., 3.50, ...) and at every line break; drop empty pieces."
-    segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
+    language = language.split("-")[0] if language.split("-")[0] in pysbd.languages.LANGUAGE_CODES else "en"
+    segmenter = pysbd.Segmenter(language=language, clean=False, char_span=True)
     pieces = []
     for line in text.splitlines():
         # cut at the end of each span pysbd reports: a span it rewrote (and so could not locate) stays in
@@ -172,6 +176,15 @@ def _eval_mode(*models: nn.Module):
             model.train(mode)
 
 # %% ../nbs/15b_ttv_training_and_tts.ipynb
+def _sentence_ids_in(symbols, sentence: str) -> torch.Tensor | None:
+    "`sentence_ids` with another language's table (notebook 15c): None when no symbol of the table is spoken."
+    try:
+        ids = symbols.text_to_ids(sentence)
+    except ValueError:          # the table's error for a text with no symbol of it
+        return None
+    return ids if bool((ids >= FIRST_SPEAKABLE_ID).any()) else None   # pad and punctuation come first, as in English
+
+
 def text_to_speech_stream(text: str,                  # English text, one or more sentences
                           prompt,                     # path, or float tensor [T] / [1, T] at 16 kHz: whose voice
                           ttv: TextToVec,
@@ -188,6 +201,7 @@ def text_to_speech_stream(text: str,                  # English text, one or mor
                           progress: bool = True,
                           ttv_style: torch.Tensor | None = None,          # [1, 256, 1] if already computed
                           synthesizer_style: torch.Tensor | None = None,  # [1, gin, 1] if already computed
+                          symbols=None,   # another language's SymbolTable (notebook 15c); None = English
                           ):                                  # yields float [1, T] at 16 kHz, one per sentence
     "Say `text` in the voice of `prompt`, one sentence at a time: each sentence's audio is yielded as soon as it is made."
     if not isinstance(text, str) or not text.strip():
@@ -199,7 +213,9 @@ def text_to_speech_stream(text: str,                  # English text, one or mor
         raise ValueError(f"the TTV predicts {ttv.w2v_channels}-d MMS features but the synthesizer reads "
                          f"{synthesizer.enc_p_l.src_channels}-d ones; build both with the released widths "
                          "(create_model / load_checkpoint).")
-    sentences = [(sentence, sentence_ids(sentence)) for sentence in split_sentences(text)]
+    to_ids = sentence_ids if symbols is None else functools.partial(_sentence_ids_in, symbols)
+    language = "en" if symbols is None else symbols.language
+    sentences = [(sentence, to_ids(sentence)) for sentence in split_sentences(text, language)]
     silent = [sentence for sentence, ids in sentences if ids is None]
     sentences = [(sentence, ids) for sentence, ids in sentences if ids is not None]
     if not sentences:

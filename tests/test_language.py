@@ -231,3 +231,36 @@ def test_cli_train_ttv_in_french_from_an_english_init(tmp_path, french):
     # without --language, the English init is loaded strictly, as before
     assert main(common + ["--init", str(init), "--out", str(tmp_path / "english")]) == EXIT_OK
     assert not (tmp_path / "english" / SYMBOLS_FILE).exists()
+
+
+def test_speaking_french_with_a_trained_ttv(tmp_path, french):
+    "load_language_ttv finds the run's symbols.json and config.json; the pipeline and `tts --ttv` speak French."
+    from hierspeech_nb.inference import HierSpeechPipeline
+    from hierspeech_nb.language import load_language_ttv
+    config = tiny_config("ttv")
+    torch.manual_seed(0)
+    ttv = TextToVec(config.model, config.data, num_symbols=len(french))
+    run = tmp_path / "runs" / "ttv_fr"
+    (run / "checkpoints").mkdir(parents=True)
+    config.to_json(run / "config.json")
+    french.save(run / SYMBOLS_FILE)
+    step = run / "checkpoints" / "step_00000010.pt"
+    torch.save({"format": "hierspeech-nb-trainer/2", "generator": ttv.state_dict()}, step)   # as the trainer saves
+    loaded, table = load_language_ttv(step)
+    assert table == french and not loaded.training
+    assert all(torch.equal(value, ttv.state_dict()[name]) for name, value in loaded.state_dict().items())
+    pipeline = HierSpeechPipeline.random()
+    pipeline.ttv, pipeline.symbols = loaded, table
+    prompt = DATA_SAMPLES / "allison_vm-msgforwarded.wav"
+    chunks = list(pipeline.tts_stream("Votre appel ne peut être complété. Merci, au revoir.", prompt, seed=0,
+                                      progress=False))
+    assert len(chunks) == 2 and all(torch.isfinite(audio).all() and audio.shape[-1] > 0 for audio, _ in chunks)
+    with pytest.raises(ValueError, match="no speakable symbol"):
+        pipeline.tts("... !?", prompt, progress=False)
+    out = tmp_path / "bonjour.wav"
+    args = ["tts", "--text", "Votre appel ne peut être complété.", "--prompt", str(prompt), "--out", str(out),
+            "--random-weights", "--no-progress", "--device", "cpu", "--seed", "0"]
+    assert main(args + ["--ttv", str(step)]) == EXIT_OK
+    audio, rate = sf.read(out)
+    assert rate == 16_000 and len(audio) > 0 and np.isfinite(audio).all()
+    assert main(args + ["--ttv", str(tmp_path / "missing.pt")]) == EXIT_BAD_INPUT
