@@ -16,6 +16,7 @@ import torch
 
 from .config import MODEL_NAMES, load_config
 from .language import SYMBOLS_FILE
+from .precision import DTYPES
 
 logger = logging.getLogger(__name__)
 
@@ -324,7 +325,7 @@ def _add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scale-norm", default="max", choices=SCALE_NORMS, help="loudness normalisation")
     parser.add_argument("--seed", type=int, help="for the noise draws (default: nondeterministic)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--dtype", choices=("fp32", "bf16", "fp16"), default="fp32",
+    parser.add_argument("--dtype", choices=tuple(DTYPES), default="fp32",
                         help="model precision: bf16/fp16 halve memory and run faster on a GPU (appendix A5)")
     parser.add_argument("--no-progress", action="store_true")
 
@@ -495,7 +496,7 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=7860, help="port to listen on")
     parser.add_argument("--share", action="store_true", help="also open a public gradio.live link (off by default)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--dtype", choices=("fp32", "bf16", "fp16"), default="fp32", help="model precision (appendix A5)")
+    parser.add_argument("--dtype", choices=tuple(DTYPES), default="fp32", help="model precision (appendix A5)")
 
 
 def run_demo(args: argparse.Namespace) -> int:

@@ -121,7 +121,7 @@ def inference(tiny: bool, device: torch.device) -> tuple[list[list[str]], bool]:
     return rows, ok
 
 
-def _synthesizer_batch(tiny: bool, device: torch.device) -> dict:
+def _synthesizer_batch(tiny: bool) -> dict:
     from hierspeech_nb.audio import linear_spectrogram, mel_spectrogram
     batch, frames = (2, 64) if tiny else (8, 192)   # the TTV cuts 60-frame pitch segments
     generator = torch.Generator().manual_seed(0)
@@ -132,9 +132,9 @@ def _synthesizer_batch(tiny: bool, device: torch.device) -> dict:
             "lengths": torch.full((batch,), frames, dtype=torch.long)}
 
 
-def _ttv_batch(tiny: bool, device: torch.device) -> dict:
+def _ttv_batch(tiny: bool) -> dict:
     from hierspeech_nb.ttv_training import sentence_ids
-    batch = _synthesizer_batch(tiny, device)
+    batch = _synthesizer_batch(tiny)
     ids = sentence_ids("Hello there." if tiny else TEXT)
     size = batch["w2v"].shape[0]
     batch["text_ids"] = ids[None].expand(size, -1).clone()
@@ -162,7 +162,7 @@ def training(tiny: bool, device: torch.device) -> tuple[list[list[str]], bool]:
         options = TrainerOptions(out_dir=tempfile.mkdtemp(), max_steps=10**9, precision=precision,
                                  tensorboard=False, progress=False, seed=0)
         trainer = Trainer(task_class(config), options, device=device)
-        batch = make_batch(tiny, device)
+        batch = make_batch(tiny)
         trainer.train_step(batch)                                # warm-up
         _sync(device)
         _reset_peak(device)
